@@ -1,0 +1,217 @@
+"""Find the venv and read its shape: pyvenv.cfg, site-packages, scripts folder.
+
+Nothing here runs the target interpreter.  The layout is worked out from the
+files alone, for POSIX venvs (``bin/``, ``lib/pythonX.Y/site-packages``) and
+Windows venvs (``Scripts/``, ``Lib/site-packages``) alike, so a Windows venv
+copied to Linux reads the same as it would at home.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from venv_doctor.errors import InvalidVenvError, VenvNotFoundError
+
+_LIB_DIR = re.compile(r"^(?:python|pypy)(\d+)\.(\d+)t?$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VenvLayout:
+    """Where things live in one venv.  Every path is absolute.
+
+    ``site_packages`` holds purelib first; platlib is only listed when it is
+    another folder (``lib64`` as a real folder rather than a link).
+    """
+
+    root: Path
+    real_root: Path
+    windows: bool
+    cfg: Mapping[str, str] | None
+    cfg_error: str | None
+    version: str | None
+    site_packages: tuple[Path, ...]
+    scripts: Path
+
+    @property
+    def purelib(self) -> Path | None:
+        return self.site_packages[0] if self.site_packages else None
+
+    @property
+    def interpreter(self) -> Path:
+        return self.scripts / ("python.exe" if self.windows else "python")
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the venv root, with ``/`` separators."""
+        return path.relative_to(self.root).as_posix()
+
+
+def parse_pyvenv_cfg(text: str) -> dict[str, str]:
+    """Parse ``pyvenv.cfg`` the way ``site.py`` does: ``key = value`` lines.
+
+    Keys are lower-cased; lines without ``=`` are ignored, as site.py does.
+    """
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def _cfg_version(cfg: Mapping[str, str]) -> str | None:
+    raw = cfg.get("version_info") or cfg.get("version") or ""
+    match = re.match(r"(\d+)\.(\d+)", raw)
+    return f"{match[1]}.{match[2]}" if match else None
+
+
+def looks_like_venv(path: Path) -> bool:
+    """A folder with ``pyvenv.cfg``, or (its cfg lost) with a venv's folders."""
+    if (path / "pyvenv.cfg").is_file():
+        return True
+    if (path / "Scripts").is_dir() and (path / "Lib" / "site-packages").is_dir():
+        return True
+    lib = path / "lib"
+    if not (path / "bin").is_dir() or not lib.is_dir():
+        return False
+    try:
+        return any(
+            _LIB_DIR.match(entry.name) and (lib / entry.name / "site-packages").is_dir()
+            for entry in os.scandir(lib)
+        )
+    except OSError:
+        return False
+
+
+def read_layout(root: Path) -> VenvLayout:
+    """Read the layout of the venv at ``root`` (which must look like a venv)."""
+    root = Path(os.path.abspath(root))
+    if not root.is_dir():
+        raise InvalidVenvError(f"{root} is not a folder", path=root)
+    if not looks_like_venv(root):
+        raise InvalidVenvError(
+            f"{root} does not look like a virtual environment (no pyvenv.cfg)",
+            hint="pass the folder that holds pyvenv.cfg, or a project folder with a .venv",
+            path=root,
+        )
+    cfg: dict[str, str] | None = None
+    cfg_error: str | None = None
+    try:
+        cfg = parse_pyvenv_cfg((root / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError:
+        cfg_error = "missing"
+    except OSError as exc:
+        cfg_error = exc.strerror or str(exc)
+    version = _cfg_version(cfg) if cfg else None
+
+    windows = (root / "Scripts").is_dir() and (root / "Lib" / "site-packages").is_dir()
+    if windows:
+        site_packages: tuple[Path, ...] = (root / "Lib" / "site-packages",)
+        scripts = root / "Scripts"
+    else:
+        site_packages = _posix_site_packages(root, version)
+        scripts = root / "bin"
+        if version is None and site_packages:
+            match = _LIB_DIR.match(site_packages[0].parent.name)
+            version = f"{match[1]}.{match[2]}" if match else None
+    return VenvLayout(
+        root=root,
+        real_root=Path(os.path.realpath(root)),
+        windows=windows,
+        cfg=cfg,
+        cfg_error=cfg_error,
+        version=version,
+        site_packages=site_packages,
+        scripts=scripts,
+    )
+
+
+def _posix_site_packages(root: Path, version: str | None) -> tuple[Path, ...]:
+    found: list[Path] = []
+    seen: set[str] = set()
+    for libname in ("lib", "lib64"):
+        lib = root / libname
+        try:
+            names = sorted(entry.name for entry in os.scandir(lib) if _LIB_DIR.match(entry.name))
+        except OSError:
+            continue
+        for name in names:
+            match = _LIB_DIR.match(name)
+            assert match is not None
+            if version is not None and f"{match[1]}.{match[2]}" != version:
+                continue
+            candidate = lib / name / "site-packages"
+            if not candidate.is_dir():
+                continue
+            # lib64 -> lib on 64-bit Linux: the same folder seen twice.
+            real = os.path.realpath(candidate)
+            if real not in seen:
+                seen.add(real)
+                found.append(candidate)
+    if not found and version is not None:
+        # pyvenv.cfg names a version whose folder is gone: look at what is there.
+        return _posix_site_packages(root, None)
+    return tuple(found)
+
+
+def find_venv(
+    path: Path | None,
+    *,
+    venv_option: Path | None,
+    environ: Mapping[str, str],
+    cwd: Path,
+) -> Path:
+    """Pick the venv to inspect, in the documented order.
+
+    ``PATH`` (a venv, or a project folder holding ``.venv``), then ``--venv``,
+    then ``$VIRTUAL_ENV``, then ``.venv`` in ``cwd`` or its parents, then the
+    running interpreter's own venv.
+    """
+    looked: list[str] = []
+    for given, origin in ((path, "argument"), (venv_option, "--venv")):
+        if given is None:
+            continue
+        given = cwd / given
+        if looks_like_venv(given):
+            return given
+        project_env = _project_venv(given, environ)
+        if project_env is not None and looks_like_venv(project_env):
+            return project_env
+        if not given.exists():
+            raise VenvNotFoundError(f"{given} does not exist ({origin})", path=given)
+        raise VenvNotFoundError(
+            f"{given} is neither a virtual environment nor a project folder with one",
+            hint="pass the venv folder itself (the one holding pyvenv.cfg)",
+            path=given,
+        )
+    virtual_env = environ.get("VIRTUAL_ENV")
+    if virtual_env:
+        if looks_like_venv(Path(virtual_env)):
+            return Path(virtual_env)
+        looked.append(f"$VIRTUAL_ENV ({virtual_env})")
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / ".venv"
+        if looks_like_venv(candidate):
+            return candidate
+    looked.append(f".venv in {cwd} and its parents")
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix)
+    looked.append("the running interpreter (not a venv)")
+    raise VenvNotFoundError(
+        "no virtual environment found; looked at " + ", ".join(looked),
+        hint="name one: venv-doctor check path/to/.venv",
+    )
+
+
+def _project_venv(folder: Path, environ: Mapping[str, str]) -> Path | None:
+    """The venv a project folder uses: ``UV_PROJECT_ENVIRONMENT`` or ``.venv``."""
+    if not folder.is_dir():
+        return None
+    custom = environ.get("UV_PROJECT_ENVIRONMENT")
+    if custom and (folder / "pyproject.toml").is_file():
+        return folder / custom
+    return folder / ".venv"

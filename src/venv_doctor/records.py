@@ -1,0 +1,124 @@
+"""RECORD files and the paths they name, as pure functions over text.
+
+installer's ``parse_record_file`` stops at the first bad row; a checker must
+report every bad row and keep the good ones, so parsing is done here with the
+same ``csv`` dialect.
+"""
+
+from __future__ import annotations
+
+import csv
+import posixpath
+import re
+from typing import NamedTuple
+
+_WINDOWS_ABS = re.compile(r"^[A-Za-z]:[\\/]")
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+class RecordRow(NamedTuple):
+    """One row of a RECORD file.
+
+    A NamedTuple rather than a dataclass: large venvs have tens of thousands of
+    rows and tuples are several times cheaper to build.
+    """
+
+    path: str
+    hash_algo: str | None
+    hash_value: str | None
+    size: int | None
+
+
+class RecordProblem(NamedTuple):
+    line: int
+    text: str
+    reason: str
+
+
+def parse_record(text: str) -> tuple[list[RecordRow], list[RecordProblem]]:
+    """Parse RECORD text into rows, and the rows that could not be parsed.
+
+    Backslashes in paths become ``/``.  A row is rejected when it does not have
+    three fields, its path is empty, its hash is not ``algo=value`` or its size
+    is not a whole number; the other rows are still returned.
+    """
+    rows: list[RecordRow] = []
+    problems: list[RecordProblem] = []
+    lines = text.splitlines()
+    # Loaders decode with surrogateescape; only then can a path hold bytes
+    # that were not UTF-8, so the per-row search runs only when needed.
+    suspect = not text.isascii() and _UNDECODABLE.search(text) is not None
+    try:
+        parsed = list(csv.reader(lines))
+    except csv.Error:
+        # One bad quote can make the csv module give up on everything after it:
+        # fall back to parsing line by line so the good lines still count.
+        parsed = []
+        for line in lines:
+            try:
+                parsed.extend(csv.reader([line]))
+            except csv.Error:
+                parsed.append(["\0csv", line])
+    for index, fields in enumerate(parsed, start=1):
+        if not fields or fields == [""]:
+            continue
+        raw = ",".join(fields)
+        if len(fields) != 3:
+            reason = (
+                "not valid CSV"
+                if fields[0] == "\0csv"
+                else f"expected 3 fields (path,hash,size), got {len(fields)}"
+            )
+            problems.append(RecordProblem(index, raw, reason))
+            continue
+        path, hash_text, size_text = fields
+        if not path:
+            problems.append(RecordProblem(index, raw, "empty path"))
+            continue
+        algo = value = None
+        if hash_text:
+            algo, sep, value = hash_text.partition("=")
+            if not sep or not algo or not value:
+                problems.append(RecordProblem(index, raw, f"hash {hash_text!r} is not algo=value"))
+                continue
+        size: int | None = None
+        if size_text:
+            if not size_text.isdigit():
+                problems.append(RecordProblem(index, raw, f"size {size_text!r} is not a number"))
+                continue
+            size = int(size_text)
+        if suspect and _UNDECODABLE.search(path):
+            problems.append(RecordProblem(index, raw, "path is not valid UTF-8"))
+            continue
+        rows.append(RecordRow(path.replace("\\", "/"), algo, value, size))
+    return rows, problems
+
+
+def venv_relative(path: str, base: str, root: str, *, windows: bool) -> str | None:
+    """Turn a RECORD path into a path relative to the venv root.
+
+    ``base`` is the venv-relative folder that holds the ``.dist-info`` (the
+    site-packages folder); relative RECORD paths are taken from there.  ``root``
+    is the venv root as an absolute POSIX-style string, used for absolute RECORD
+    paths (installer writes those on Windows for files outside site-packages).
+    Returns ``None`` when the path resolves outside the venv.
+    """
+    path = path.replace("\\", "/")
+    if path.startswith("/") or _WINDOWS_ABS.match(path):
+        prefix = root.replace("\\", "/").rstrip("/") + "/"
+        candidate, head = (path.lower(), prefix.lower()) if windows else (path, prefix)
+        if not candidate.startswith(head):
+            return None
+        rel = posixpath.normpath(path[len(prefix) :])
+    else:
+        rel = posixpath.normpath(posixpath.join(base, path))
+    if rel == ".." or rel.startswith("../") or rel.startswith("/"):
+        return None
+    return rel
+
+
+def is_bytecode(path: str) -> bool:
+    """Compiled bytecode, which RECORD may or may not list and is never missing."""
+    return path.endswith((".pyc", ".pyo")) or "/__pycache__/" in path or path.startswith(
+        "__pycache__/"
+    )

@@ -38,3 +38,10 @@ class InvalidVenvError(VenvDoctorError):
 
 class UsageError(VenvDoctorError):
     """Options that do not fit together or name unknown things (such as a finding code)."""
+
+
+class LockfileError(VenvDoctorError):
+    """A lockfile or requirements file that cannot be read or is not understood.
+
+    The message names the file and the line or dotted field concerned.
+    """

@@ -187,11 +187,7 @@ def filter_findings(
     findings: Iterable[Finding], *, select: frozenset[str], ignore: frozenset[str]
 ) -> list[Finding]:
     """Keep the findings ``--select`` asks for (all when empty) minus ``--ignore``."""
-    return [
-        f
-        for f in findings
-        if (not select or f.code in select) and f.code not in ignore
-    ]
+    return [f for f in findings if (not select or f.code in select) and f.code not in ignore]
 
 
 def sort_key(finding: Finding) -> tuple[int, str, str, str]:

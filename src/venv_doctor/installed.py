@@ -108,7 +108,11 @@ def parse_metadata_headers(text: str) -> dict[str, list[str]]:
 
 def parse_installed_files(text: str) -> list[RecordRow]:
     """installed-files.txt of a legacy egg-info install: one path a line."""
-    return [RecordRow(line.replace("\\", "/"), None, None, None) for line in text.splitlines() if line.strip()]
+    return [
+        RecordRow(line.replace("\\", "/"), None, None, None)
+        for line in text.splitlines()
+        if line.strip()
+    ]
 
 
 def _read_text(path: str) -> str:
@@ -119,6 +123,34 @@ def _read_text(path: str) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+class _MetaFolder:
+    """Reads files of one metadata folder, collecting what cannot be read."""
+
+    def __init__(self, path: str, rel: str, kind: str) -> None:
+        self.path, self.rel = path, rel
+        self.unreadable: list[Unreadable] = []
+        self.files: frozenset[str] = frozenset()
+        if kind != "egg-info-file":
+            try:
+                self.files = frozenset(os.listdir(path))
+            except OSError as exc:
+                self._lost(rel, exc)
+
+    def _lost(self, rel: str, exc: OSError) -> None:
+        self.unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
+
+    def read(self, name: str | None) -> str | None:
+        """A file of the folder (``None``: the folder itself, for a PKG-INFO file)."""
+        if name is not None and name not in self.files:
+            return None
+        path = self.path if name is None else os.path.join(self.path, name)
+        try:
+            return _read_text(path)
+        except OSError as exc:
+            self._lost(self.rel if name is None else f"{self.rel}/{name}", exc)
+            return None
+
+
 def read_distribution(site_path: str, site_rel: str, entry_name: str) -> InstalledDist:
     """Read one ``*.dist-info`` / ``*.egg-info`` entry of a site-packages folder.
 
@@ -127,93 +159,65 @@ def read_distribution(site_path: str, site_rel: str, entry_name: str) -> Install
     never raises for a damaged folder.
     """
     meta_path = os.path.join(site_path, entry_name)
-    meta_rel = f"{site_rel}/{entry_name}"
     folder_name, folder_version = split_meta_dir_name(entry_name)
-    unreadable: list[Unreadable] = []
     kind = "dist-info" if entry_name.endswith(".dist-info") else "egg-info"
-
     if kind == "egg-info" and not os.path.isdir(meta_path):
-        # A distutils install: the egg-info is a single PKG-INFO file.
-        kind = "egg-info-file"
-        files: frozenset[str] = frozenset()
-    else:
-        try:
-            files = frozenset(os.listdir(meta_path))
-        except OSError as exc:
-            unreadable.append(Unreadable(path=meta_rel, reason=exc.strerror or str(exc)))
-            files = frozenset()
-
-    def read(name: str) -> str | None:
-        if name not in files:
-            return None
-        try:
-            return _read_text(os.path.join(meta_path, name))
-        except OSError as exc:
-            unreadable.append(Unreadable(path=f"{meta_rel}/{name}", reason=exc.strerror or str(exc)))
-            return None
-
-    if kind == "egg-info-file":
-        try:
-            metadata_text: str | None = _read_text(meta_path)
-        except OSError as exc:
-            unreadable.append(Unreadable(path=meta_rel, reason=exc.strerror or str(exc)))
-            metadata_text = None
-        has_metadata = metadata_text is not None
-    else:
-        metadata_name = "METADATA" if kind == "dist-info" else "PKG-INFO"
-        metadata_text = read(metadata_name)
-        has_metadata = metadata_text is not None
-
+        kind = "egg-info-file"  # a distutils install: the egg-info is one PKG-INFO file
+    folder = _MetaFolder(meta_path, f"{site_rel}/{entry_name}", kind)
+    metadata_text = folder.read(
+        None if kind == "egg-info-file" else "METADATA" if kind == "dist-info" else "PKG-INFO"
+    )
     headers = parse_metadata_headers(metadata_text) if metadata_text else {}
-    display_name = (headers.get("name") or [folder_name])[0]
-    version = (headers.get("version") or [folder_version])[0]
+    display_name = headers.get("name", [folder_name])[0]
 
     record: tuple[RecordRow, ...] | None = None
     problems: tuple[RecordProblem, ...] = ()
     top_level: tuple[str, ...] = ()
     if kind == "dist-info":
-        text = read("RECORD")
+        text = folder.read("RECORD")
         if text is not None:
             rows, bad = parse_record(text)
             record, problems = tuple(rows), tuple(bad)
     elif kind == "egg-info":
-        text = read("installed-files.txt")
+        text = folder.read("installed-files.txt")
         if text is not None:
             record = tuple(
                 row._replace(path=f"{entry_name}/{row.path}") for row in parse_installed_files(text)
             )
-        top = read("top_level.txt")
-        if top:
-            top_level = tuple(line.strip() for line in top.splitlines() if line.strip())
-
-    direct_url: dict[str, Any] | None = None
-    raw_url = read("direct_url.json")
-    if raw_url is not None:
-        try:
-            loaded = json.loads(raw_url)
-        except ValueError:
-            unreadable.append(Unreadable(path=f"{meta_rel}/direct_url.json", reason="not valid JSON"))
-        else:
-            direct_url = loaded if isinstance(loaded, dict) else None
-    installer = read("INSTALLER")
-
+        top = folder.read("top_level.txt")
+        top_level = tuple(line.strip() for line in (top or "").splitlines() if line.strip())
+    installer = folder.read("INSTALLER")
     return InstalledDist(
         name=NormalizedName(canonicalize_name(display_name)),
         display_name=display_name,
-        version=version,
+        version=headers.get("version", [folder_version])[0],
         kind=kind,
-        meta_dir=meta_rel,
+        meta_dir=folder.rel,
         site_dir=site_rel,
-        meta_files=files,
-        has_metadata=has_metadata,
+        meta_files=folder.files,
+        has_metadata=metadata_text is not None,
         record=record,
         record_problems=problems,
         requires_dist=tuple(headers.get("requires-dist", ())),
         installer=installer.strip() if installer else None,
-        direct_url=direct_url,
+        direct_url=_direct_url(folder),
         top_level=top_level,
-        unreadable=tuple(unreadable),
+        unreadable=tuple(folder.unreadable),
     )
+
+
+def _direct_url(folder: _MetaFolder) -> dict[str, Any] | None:
+    raw = folder.read("direct_url.json")
+    if raw is None:
+        return None
+    try:
+        loaded = json.loads(raw)
+    except ValueError:
+        folder.unreadable.append(
+            Unreadable(path=f"{folder.rel}/direct_url.json", reason="not valid JSON")
+        )
+        return None
+    return loaded if isinstance(loaded, dict) else None
 
 
 def read_distributions(site_path: Path, site_rel: str, names: Iterable[str]) -> list[InstalledDist]:
@@ -223,4 +227,3 @@ def read_distributions(site_path: Path, site_rel: str, names: Iterable[str]) -> 
         for name in sorted(names)
         if name.endswith(METADATA_SUFFIXES)
     ]
-

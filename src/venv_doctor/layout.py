@@ -141,8 +141,7 @@ def _posix_site_packages(root: Path, version: str | None) -> tuple[Path, ...]:
             continue
         for name in names:
             match = _LIB_DIR.match(name)
-            assert match is not None
-            if version is not None and f"{match[1]}.{match[2]}" != version:
+            if match is None or (version is not None and f"{match[1]}.{match[2]}" != version):
                 continue
             candidate = lib / name / "site-packages"
             if not candidate.is_dir():
@@ -172,10 +171,10 @@ def find_venv(
     running interpreter's own venv.
     """
     looked: list[str] = []
-    for given, origin in ((path, "argument"), (venv_option, "--venv")):
-        if given is None:
+    for named, origin in ((path, "argument"), (venv_option, "--venv")):
+        if named is None:
             continue
-        given = cwd / given
+        given = cwd / named
         if looks_like_venv(given):
             return given
         project_env = _project_venv(given, environ)
@@ -215,3 +214,31 @@ def _project_venv(folder: Path, environ: Mapping[str, str]) -> Path | None:
     if custom and (folder / "pyproject.toml").is_file():
         return folder / custom
     return folder / ".venv"
+
+
+# Files that venv, virtualenv and uv create themselves in the scripts folder
+# and in site-packages: never orphans, whatever RECORD says.
+_OWN_SCRIPTS = re.compile(
+    r"""^(?:
+        (?:python|pypy|pythonw|graalpy)[0-9.]*t?(?:-config)?(?:\.exe)?
+      | activate(?:_this\.py|\.[A-Za-z0-9]+)?
+      | Activate\.ps1
+      | deactivate(?:\.[A-Za-z0-9]+)?
+      | pydoc(?:\.bat)?
+      | venv(?:w)?launcher\.exe
+      | [^/]+\.dll
+      | __pycache__
+    )$""",
+    re.VERBOSE,
+)
+_OWN_SITE = re.compile(r"^(?:_virtualenv\.pth|_virtualenv\.py|__pycache__|.+\.virtualenv)$")
+
+
+def is_venv_own_script(name: str) -> bool:
+    """A scripts-folder entry made by the venv creator (interpreter links, activate scripts)."""
+    return _OWN_SCRIPTS.match(name) is not None
+
+
+def is_venv_own_site_entry(name: str) -> bool:
+    """A site-packages entry made by virtualenv or uv rather than by a distribution."""
+    return _OWN_SITE.match(name) is not None

@@ -1,0 +1,41 @@
+"""The JSON report: a versioned contract, documented in docs/reference/json.md.
+
+Keys are only ever added within a schema version; removing or renaming one
+bumps ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from venv_doctor.findings import Finding
+from venv_doctor.report.model import CheckResult
+
+SCHEMA_VERSION = 1
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "severity": finding.severity.value,
+        "package": finding.package,
+        "version": finding.version,
+        "path": finding.path,
+        "message": finding.message,
+        "hint": finding.hint,
+    }
+
+
+def check_dict(result: CheckResult) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "venv": result.venv,
+        "lockfile": result.lockfile,
+        "summary": {**result.counts(), "codes": result.code_counts()},
+        "findings": [finding_dict(f) for f in result.findings],
+    }
+
+
+def render(result: CheckResult) -> str:
+    return json.dumps(check_dict(result), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,65 @@
+"""The text report for people: findings grouped by package, worst first."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from venv_doctor.findings import Finding, Severity
+from venv_doctor.report.model import CheckResult
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+# Per package and code, show this many paths before summing up the rest.
+_SHOWN = 5
+
+
+def render(result: CheckResult, console: Console) -> None:
+    from rich.markup import escape
+
+    mode = "quick check (sizes only)" if result.quick else "full check"
+    console.print(
+        f"[bold]{escape(result.venv)}[/]: {result.distributions} distributions, "
+        f"{result.files} files, {mode}"
+        + (f", lockfile {escape(result.lockfile)}" if result.lockfile else "")
+    )
+    groups: dict[str | None, list[Finding]] = defaultdict(list)
+    for finding in result.findings:
+        groups[finding.package].append(finding)
+    for package in sorted(groups, key=lambda p: (p is None, p or "")):
+        found = groups[package]
+        title = package or "(no package)"
+        versions = sorted({f.version for f in found if f.version})
+        if versions:
+            title += " " + ", ".join(versions)
+        console.print()
+        console.print(f"[bold]{escape(title)}[/]")
+        by_code: dict[str, list[Finding]] = defaultdict(list)
+        for finding in found:
+            by_code[finding.code].append(finding)
+        for code, items in by_code.items():
+            severity = items[0].severity
+            for finding in items[:_SHOWN]:
+                console.print(
+                    f"  [{_STYLE[severity]}]{severity.value:7}[/] [bold]{code}[/] "
+                    f"{escape(finding.message)}",
+                    soft_wrap=True,
+                )
+            if len(items) > _SHOWN:
+                console.print(f"          … and {len(items) - _SHOWN} more {code}")
+            hint = items[0].hint
+            if hint:
+                console.print(f"          [dim]hint: {escape(hint)}[/]", soft_wrap=True)
+    console.print()
+    counts = result.counts()
+    if not result.findings:
+        console.print("[bold green]No problems found.[/]")
+        return
+    summary = ", ".join(f"{n} {sev}" + ("s" if n != 1 else "") for sev, n in counts.items() if n)
+    style = "bold red" if counts["error"] else "yellow" if counts["warning"] else "cyan"
+    console.print(f"[{style}]{summary}[/]")
+    if result.failed:
+        fix = f"venv-doctor fix --from {result.lockfile}" if result.lockfile else "venv-doctor fix"
+        console.print(f"Next: [bold]{escape(fix)}[/] (see what it would do first with --dry-run)")

@@ -1,0 +1,511 @@
+"""Read a venv into a ``Snapshot``: the only part of ``check`` that touches the disk.
+
+Everything here only reads.  Folders are walked without following links;
+a link's target is ``stat``-ed to see whether it exists, and its content is
+read (for hashing) only when it lies inside the venv or inside uv's cache.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
+
+from venv_doctor.editables import file_url_path, finder_mapping, is_editable_finder, pth_paths
+from venv_doctor.installed import InstalledDist, Unreadable, read_distributions
+from venv_doctor.layout import VenvLayout, is_venv_own_script
+from venv_doctor.records import venv_relative
+from venv_doctor.snapshot import (
+    DIR,
+    FILE,
+    LINK,
+    OTHER,
+    TARGET_DIR,
+    TARGET_FILE,
+    TARGET_LOOP,
+    TARGET_MISSING,
+    TARGET_OTHER,
+    CacheLinks,
+    EditablePointer,
+    Entry,
+    InterpreterFacts,
+    OwnedFile,
+    Snapshot,
+)
+
+Progress = Callable[[int], None]
+
+# Files at most this large are read in one call; larger ones in chunks.
+_WHOLE_READ = 4 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+def take_snapshot(
+    layout: VenvLayout,
+    *,
+    hashes: bool,
+    environ: Mapping[str, str],
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Snapshot:
+    """Read everything ``diagnose`` needs from the venv at ``layout``."""
+    root = str(layout.root)
+    unreadable: list[Unreadable] = []
+    tree: dict[str, Entry] = {}
+    inside = _Inside(layout, uv_cache_dir(environ))
+
+    for site in layout.site_packages:
+        _walk(str(site), layout.relative(site), tree, unreadable, inside)
+    scripts_rel = layout.relative(layout.scripts)
+    if os.path.isdir(layout.scripts):
+        _walk(str(layout.scripts), scripts_rel, tree, unreadable, inside)
+
+    dists: list[InstalledDist] = []
+    for site in layout.site_packages:
+        site_rel = layout.relative(site)
+        top = [rel.rpartition("/")[2] for rel in tree if rel.rpartition("/")[0] == site_rel]
+        dists.extend(read_distributions(site, site_rel, top))
+
+    owned: dict[str, tuple[OwnedFile, ...]] = {}
+    for dist in dists:
+        unreadable.extend(dist.unreadable)
+        if dist.record is None:
+            continue
+        owned[dist.meta_dir] = tuple(
+            OwnedFile(venv_relative(row.path, dist.site_dir, root, windows=layout.windows), row)
+            for row in dist.record
+        )
+
+    escaped = _stat_outside_walk(layout, owned.values(), tree, inside)
+    computed: dict[str, str] = {}
+    if hashes:
+        computed = _hash_owned(layout, owned.values(), tree, workers, progress, unreadable)
+
+    return Snapshot(
+        layout=layout,
+        hashed=hashes,
+        dists=tuple(dists),
+        owned=owned,
+        tree=tree,
+        hashes=computed,
+        escaped=frozenset(escaped),
+        shebangs=_read_shebangs(layout, tree, scripts_rel, unreadable),
+        editables=tuple(_editable_pointers(layout, dists, tree, unreadable)),
+        interpreter=_interpreter_facts(layout),
+        cache=_cache_links(dists, owned, tree, environ),
+        unreadable=tuple(unreadable),
+    )
+
+
+class _Inside:
+    """Whether a link target lies inside the venv (or in uv's cache), lexically."""
+
+    def __init__(self, layout: VenvLayout, cache: str | None) -> None:
+        roots = {str(layout.root), str(layout.real_root)}
+        if cache:
+            roots |= {os.path.abspath(cache), os.path.realpath(cache)}
+        self.roots = tuple(root.rstrip(os.sep) + os.sep for root in roots)
+
+    def __call__(self, link_path: str, target: str) -> bool:
+        full = os.path.normpath(os.path.join(os.path.dirname(link_path), target))
+        return full.startswith(self.roots)
+
+
+def _walk(
+    top: str,
+    top_rel: str,
+    tree: dict[str, Entry],
+    unreadable: list[Unreadable],
+    inside: _Inside,
+) -> None:
+    """Record every entry below ``top``, never following links."""
+    tree[top_rel] = Entry(DIR, 0, 0, 0, 1)
+    stack = [(top, top_rel)]
+    while stack:
+        folder, folder_rel = stack.pop()
+        try:
+            scanner = os.scandir(folder)
+        except OSError as exc:
+            unreadable.append(Unreadable(path=folder_rel, reason=exc.strerror or str(exc)))
+            continue
+        with scanner:
+            for item in scanner:
+                rel = f"{folder_rel}/{item.name}"
+                try:
+                    st = item.stat(follow_symlinks=False)
+                except OSError as exc:
+                    unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
+                    continue
+                mode = st.st_mode
+                if stat.S_ISREG(mode):
+                    tree[rel] = Entry(FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink)
+                elif stat.S_ISDIR(mode):
+                    tree[rel] = Entry(DIR, 0, st.st_dev, st.st_ino, st.st_nlink)
+                    stack.append((item.path, rel))
+                elif stat.S_ISLNK(mode):
+                    tree[rel] = _link_entry(item.path, st, inside)
+                else:
+                    tree[rel] = Entry(OTHER, 0, st.st_dev, st.st_ino, st.st_nlink)
+
+
+def _link_entry(path: str, st: os.stat_result, inside: _Inside) -> Entry:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = ""
+    is_inside = bool(target) and inside(path, target)
+    try:
+        tst = os.stat(path)
+    except OSError as exc:
+        kind = TARGET_LOOP if exc.errno == 40 else TARGET_MISSING  # ELOOP
+        return Entry(LINK, 0, st.st_dev, st.st_ino, st.st_nlink, kind, is_inside)
+    if stat.S_ISREG(tst.st_mode):
+        kind = TARGET_FILE
+    elif stat.S_ISDIR(tst.st_mode):
+        kind = TARGET_DIR
+    else:
+        kind = TARGET_OTHER
+    return Entry(LINK, tst.st_size, tst.st_dev, tst.st_ino, tst.st_nlink, kind, is_inside)
+
+
+def _stat_outside_walk(
+    layout: VenvLayout,
+    owned: Iterable[tuple[OwnedFile, ...]],
+    tree: dict[str, Entry],
+    inside: _Inside,
+) -> set[str]:
+    """``lstat`` RECORD paths the walk did not reach (``share/``, ``include/``...).
+
+    No folder link on the way is followed: a path that would lead through a
+    linked folder is recorded as escaped instead.
+    """
+    root = str(layout.root)
+    escaped: set[str] = set()
+    parent_ok: dict[str, bool] = {}
+
+    def parents_plain(rel: str) -> bool:
+        parent = rel.rpartition("/")[0]
+        if not parent:
+            return True
+        known = parent_ok.get(parent)
+        if known is not None:
+            return known
+        entry = tree.get(parent)
+        if entry is not None:
+            ok = entry.kind == DIR
+        else:
+            ok = parents_plain(parent)
+            if ok:
+                try:
+                    ok = stat.S_ISDIR(os.lstat(os.path.join(root, parent)).st_mode)
+                except OSError:
+                    ok = True  # a missing folder: the file is simply missing
+        parent_ok[parent] = ok
+        return ok
+
+    for files in owned:
+        for rel, _row in files:
+            if rel is None or rel in tree:
+                continue
+            if not parents_plain(rel):
+                escaped.add(rel)
+                continue
+            path = os.path.join(root, rel)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                tree[rel] = Entry(FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink)
+            elif stat.S_ISLNK(st.st_mode):
+                tree[rel] = _link_entry(path, st, inside)
+            elif stat.S_ISDIR(st.st_mode):
+                tree[rel] = Entry(DIR, 0, st.st_dev, st.st_ino, st.st_nlink)
+            else:
+                tree[rel] = Entry(OTHER, 0, st.st_dev, st.st_ino, st.st_nlink)
+    return escaped
+
+
+def _hash_owned(
+    layout: VenvLayout,
+    owned: Iterable[tuple[OwnedFile, ...]],
+    tree: Mapping[str, Entry],
+    workers: int | None,
+    progress: Progress | None,
+    unreadable: list[Unreadable],
+) -> dict[str, str]:
+    """Hash every RECORD-listed file whose size already matches.
+
+    A file whose size differs is modified whatever its hash, so it is not read.
+    Work is split over threads by bytes: hashlib and os.read release the GIL.
+    """
+    root = str(layout.root)
+    jobs: dict[str, tuple[str, int]] = {}
+    for files in owned:
+        for rel, row in files:
+            if rel is None or row.hash_algo is None or rel in jobs:
+                continue
+            entry = tree.get(rel)
+            if entry is None or (row.size is not None and entry.size != row.size):
+                continue
+            if entry.kind == LINK and (entry.target != TARGET_FILE or not entry.target_inside):
+                continue
+            if entry.kind not in (FILE, LINK):
+                continue
+            if row.hash_algo not in hashlib.algorithms_available:
+                continue
+            jobs[rel] = (row.hash_algo, entry.size)
+    if not jobs:
+        return {}
+    count = workers or min(4, os.cpu_count() or 1)
+    order = sorted(jobs.items(), key=lambda item: -item[1][1])
+    shares: list[list[tuple[str, str, int]]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for rel, (algo, size) in order:
+        lightest = loads.index(min(loads))
+        shares[lightest].append((rel, algo, size))
+        loads[lightest] += size + 4096  # a file costs about a page even when empty
+    results: dict[str, str] = {}
+    failures: list[Unreadable] = []
+    lock = threading.Lock()
+
+    def run(share: list[tuple[str, str, int]]) -> None:
+        done: dict[str, str] = {}
+        lost: list[Unreadable] = []
+        for rel, algo, size in share:
+            try:
+                done[rel] = _digest(os.path.join(root, rel), algo, size)
+            except OSError as exc:
+                lost.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
+            if progress is not None:
+                progress(size)
+        with lock:
+            results.update(done)
+            failures.extend(lost)
+
+    threads = [threading.Thread(target=run, args=(share,), daemon=True) for share in shares[1:]]
+    for thread in threads:
+        thread.start()
+    run(shares[0])
+    for thread in threads:
+        thread.join()
+    unreadable.extend(failures)
+    return results
+
+
+def _digest(path: str, algo: str, size: int) -> str:
+    hasher = hashlib.new(algo)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        if size <= _WHOLE_READ:
+            # One read for the common case; a short read means the file shrank.
+            data = os.read(fd, size + 1)
+            while data:
+                hasher.update(data)
+                data = os.read(fd, _CHUNK)
+        else:
+            while chunk := os.read(fd, _CHUNK):
+                hasher.update(chunk)
+    finally:
+        os.close(fd)
+    return base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode("ascii")
+
+
+def _read_shebangs(
+    layout: VenvLayout, tree: Mapping[str, Entry], scripts_rel: str, unreadable: list[Unreadable]
+) -> dict[str, str]:
+    """The interpreter each script in the scripts folder names, when it names one."""
+    from venv_doctor.shebang import interpreter_of_exe, interpreter_of_script
+
+    found: dict[str, str] = {}
+    prefix = scripts_rel + "/"
+    for rel, entry in tree.items():
+        if entry.kind != FILE or not rel.startswith(prefix) or "/" in rel[len(prefix) :]:
+            continue
+        name = rel[len(prefix) :]
+        if is_venv_own_script(name):
+            continue
+        path = os.path.join(layout.root, rel)
+        try:
+            with open(path, "rb") as handle:
+                if name.lower().endswith(".exe"):
+                    handle.seek(max(0, entry.size - 65536))
+                    interpreter = interpreter_of_exe(handle.read())
+                else:
+                    interpreter = interpreter_of_script(handle.read(1024))
+        except OSError as exc:
+            unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
+            continue
+        if interpreter is not None:
+            found[rel] = interpreter
+    return found
+
+
+def _editable_pointers(
+    layout: VenvLayout,
+    dists: Iterable[InstalledDist],
+    tree: Mapping[str, Entry],
+    unreadable: list[Unreadable],
+) -> list[EditablePointer]:
+    pointers: list[EditablePointer] = []
+    site_rels = {layout.relative(site): site for site in layout.site_packages}
+    for rel, entry in tree.items():
+        parent, _, name = rel.rpartition("/")
+        site = site_rels.get(parent)
+        if site is None or entry.kind != FILE:
+            continue
+        kind = (
+            "pth"
+            if name.endswith(".pth")
+            else "finder"
+            if is_editable_finder(name)
+            else "egg-link"
+            if name.endswith(".egg-link")
+            else None
+        )
+        if kind is None:
+            continue
+        try:
+            with open(site / name, "rb") as handle:
+                text = handle.read(1024 * 1024).decode("utf-8", "replace")
+        except OSError as exc:
+            unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
+            continue
+        if kind == "pth":
+            targets = pth_paths(text)
+        elif kind == "finder":
+            targets = list(finder_mapping(text).values())
+        else:
+            targets = pth_paths(text)[:1]
+        for target in targets:
+            full = target if os.path.isabs(target) else os.path.join(site, target)
+            pointers.append(
+                EditablePointer(source=rel, kind=kind, target=target, exists=os.path.exists(full))
+            )
+    for dist in dists:
+        url = dist.editable_url
+        local = file_url_path(url) if url else None
+        if local is None:
+            continue
+        source = f"{dist.meta_dir}/direct_url.json"
+        checkable = not layout.windows or sys.platform == "win32"
+        pointers.append(
+            EditablePointer(
+                source=source,
+                kind="direct_url",
+                target=local,
+                exists=os.path.isdir(local) if checkable else True,
+            )
+        )
+    return pointers
+
+
+def _foreign(layout: VenvLayout) -> bool:
+    """A Windows venv read on POSIX (or the reverse): its paths cannot be checked here."""
+    return layout.windows != (sys.platform == "win32")
+
+
+def _interpreter_facts(layout: VenvLayout) -> InterpreterFacts:
+    cfg = layout.cfg or {}
+    foreign = _foreign(layout)
+    home = cfg.get("home")
+    executable = cfg.get("executable") or cfg.get("base-executable")
+    link = layout.interpreter
+    python_target: str | None = None
+    try:
+        python_target = os.readlink(link)
+    except OSError:
+        python_target = None
+    return InterpreterFacts(
+        home=home,
+        home_exists=None if foreign or not home else os.path.isdir(home),
+        executable=executable,
+        executable_exists=None if foreign or not executable else os.path.exists(executable),
+        python_link=layout.relative(link),
+        python_target=python_target,
+        python_exists=os.path.exists(link),
+    )
+
+
+def uv_cache_dir(environ: Mapping[str, str]) -> str | None:
+    """Where uv keeps its cache, by the rules uv itself follows."""
+    if environ.get("UV_CACHE_DIR"):
+        return environ["UV_CACHE_DIR"]
+    if sys.platform == "win32":
+        local = environ.get("LOCALAPPDATA")
+        return os.path.join(local, "uv", "cache") if local else None
+    xdg = environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return os.path.join(xdg, "uv")
+    home = environ.get("HOME")
+    return os.path.join(home, ".cache", "uv") if home else None
+
+
+def _cache_links(
+    dists: Iterable[InstalledDist],
+    owned: Mapping[str, tuple[OwnedFile, ...]],
+    tree: Mapping[str, Entry],
+    environ: Mapping[str, str],
+) -> CacheLinks:
+    """Count installed files with other hard links, and prove uv's cache holds them.
+
+    Proof is by inode: the same file in ``<cache>/archive-v*/<id>/``.  The
+    archive folders are listed once, only when some file has other links.
+    """
+    linked: dict[str, int] = {}
+    samples: dict[str, tuple[str, Entry, str]] = {}
+    for dist in dists:
+        count = 0
+        for rel, _row in owned.get(dist.meta_dir, ()):
+            entry = tree.get(rel) if rel else None
+            if entry is not None and entry.kind == FILE and entry.nlink > 1:
+                count += 1
+                if dist.meta_dir not in samples and rel is not None:
+                    samples[dist.meta_dir] = (rel, entry, dist.site_dir)
+        if count:
+            linked[dist.meta_dir] = count
+    cache = uv_cache_dir(environ)
+    confirmed: set[str] = set()
+    if linked and cache and os.path.isdir(cache):
+        by_meta = _archive_index(cache)
+        for meta_dir, (rel, entry, site_dir) in samples.items():
+            meta_name = meta_dir.rpartition("/")[2]
+            inner = rel[len(site_dir) + 1 :] if rel.startswith(site_dir + "/") else None
+            if inner is None:
+                continue
+            for archive in by_meta.get(meta_name, ()):
+                try:
+                    st = os.lstat(os.path.join(archive, inner))
+                except OSError:
+                    continue
+                if (st.st_dev, st.st_ino) == (entry.dev, entry.ino):
+                    confirmed.add(meta_dir)
+                    break
+    return CacheLinks(cache_dir=cache, linked=linked, confirmed=frozenset(confirmed))
+
+
+def _archive_index(cache: str) -> dict[str, list[str]]:
+    """``*.dist-info`` folder name -> the uv archive folders holding one."""
+    index: dict[str, list[str]] = {}
+    try:
+        buckets = [e.path for e in os.scandir(cache) if e.name.startswith("archive-v")]
+    except OSError:
+        return index
+    for bucket in buckets:
+        try:
+            archives = [e.path for e in os.scandir(bucket) if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+        for archive in archives:
+            try:
+                names = os.listdir(archive)
+            except OSError:
+                continue
+            for name in names:
+                if name.endswith(".dist-info"):
+                    index.setdefault(name, []).append(archive)
+    return index

@@ -1,0 +1,62 @@
+"""The interpreter a console script names, read from its first bytes.
+
+Launchers are worded differently by every tool (uv, installer, pip/distlib);
+these parsers accept each form and return the interpreter path as written.
+"""
+
+from __future__ import annotations
+
+import re
+
+# installer and distlib: when the path is long or has a space, a /bin/sh
+# trampoline:  #!/bin/sh  then  '''exec' '/venv/bin/python' "$0" "$@"
+_TRAMPOLINE = re.compile(rb"""^'''exec' (?:'([^']+)'|"([^"]+)"|(\S+)) "\$0" "\$@"\s*$""", re.M)
+
+
+def interpreter_of_script(head: bytes) -> str | None:
+    """The interpreter named by a script's shebang, or ``None``.
+
+    ``None`` for scripts without a shebang, for ``env`` shebangs and for
+    relocatable launchers that find python next to themselves: those do not
+    name a fixed interpreter.
+    """
+    if not head.startswith(b"#!"):
+        return None
+    first, _, rest = head.partition(b"\n")
+    command = first[2:].strip()
+    if command in (b"/bin/sh", b"/usr/bin/env sh", b"/bin/bash"):
+        match = _TRAMPOLINE.search(rest)
+        if match is None:
+            return None
+        found = next(group for group in match.groups() if group)
+        return _absolute(found)
+    if command.startswith(b'"'):
+        path = command[1:].partition(b'"')[0]
+    else:
+        path = command.split()[0] if command.split() else b""
+    return _absolute(path)
+
+
+def interpreter_of_exe(tail: bytes) -> str | None:
+    """The interpreter named in a Windows launcher ``.exe``.
+
+    distlib and installer launchers append ``#!<python>`` and a zip archive to
+    a stub; the shebang is the last one before the archive.
+    """
+    zip_start = tail.rfind(b"PK\x03\x04")
+    if zip_start == -1:
+        return None
+    start = tail.rfind(b"#!", 0, zip_start)
+    if start == -1:
+        return None
+    line = tail[start:zip_start].splitlines()[0]
+    return interpreter_of_script(line + b"\n")
+
+
+def _absolute(path: bytes) -> str | None:
+    text = path.decode("utf-8", "surrogateescape")
+    if text.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", text):
+        name = re.split(r"[\\/]", text)[-1].lower()
+        if name.startswith(("python", "pypy", "graalpy")):
+            return text
+    return None

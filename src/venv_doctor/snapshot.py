@@ -1,0 +1,107 @@
+"""The snapshot: everything ``check`` read from a venv, as plain data.
+
+``scan.take_snapshot`` fills it; ``diagnose`` reads it and never touches the
+disk.  Paths are venv-relative POSIX strings unless a field says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from venv_doctor.installed import InstalledDist, Unreadable
+from venv_doctor.layout import VenvLayout
+from venv_doctor.records import RecordRow
+
+# Entry kinds.
+FILE = "file"
+DIR = "dir"
+LINK = "link"
+OTHER = "other"
+
+# What a symbolic link points at.
+TARGET_FILE = "file"
+TARGET_DIR = "dir"
+TARGET_MISSING = "missing"
+TARGET_LOOP = "loop"
+TARGET_OTHER = "other"
+
+
+class Entry(NamedTuple):
+    """One file system entry, from ``lstat`` (and ``stat`` for links).
+
+    For a link, ``size`` is its target's size and ``target`` says what the
+    link points at; ``target_inside`` whether the target lies in the venv.
+    """
+
+    kind: str
+    size: int
+    dev: int
+    ino: int
+    nlink: int
+    target: str | None = None
+    target_inside: bool = True
+
+
+class OwnedFile(NamedTuple):
+    """A RECORD row and where it lands: ``rel`` is ``None`` outside the venv."""
+
+    rel: str | None
+    row: RecordRow
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditablePointer:
+    """Somewhere an editable install points: a folder that must exist."""
+
+    source: str  # venv-relative file that holds the pointer
+    kind: str  # "pth", "finder", "direct_url" or "egg-link"
+    target: str  # absolute path as written
+    exists: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterpreterFacts:
+    """What is known about the base interpreter, from pyvenv.cfg and the links."""
+
+    home: str | None
+    home_exists: bool | None  # None: not checkable on this OS
+    executable: str | None
+    executable_exists: bool | None
+    python_link: str | None  # venv-relative path of bin/python
+    python_target: str | None  # where that link points, when it is a link
+    python_exists: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CacheLinks:
+    """uv's cache and which distributions' files are hard links into it."""
+
+    cache_dir: str | None
+    linked: Mapping[str, int]  # meta_dir -> number of files with other links
+    confirmed: frozenset[str]  # meta_dirs whose files are proven to be uv cache links
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    layout: VenvLayout
+    hashed: bool
+    dists: tuple[InstalledDist, ...]
+    owned: Mapping[str, tuple[OwnedFile, ...]]  # meta_dir -> its RECORD rows, resolved
+    tree: Mapping[str, Entry]
+    hashes: Mapping[str, str]  # rel -> urlsafe base64 digest, in the RECORD's algorithm
+    escaped: frozenset[str]  # rel paths that lead out of the venv through a linked folder
+    shebangs: Mapping[str, str]  # scripts rel -> interpreter named by its shebang
+    editables: tuple[EditablePointer, ...]
+    interpreter: InterpreterFacts
+    cache: CacheLinks
+    unreadable: tuple[Unreadable, ...]
+
+    @property
+    def site_rels(self) -> tuple[str, ...]:
+        return tuple(self.layout.relative(p) for p in self.layout.site_packages)
+
+    @property
+    def scripts_rel(self) -> str:
+        return self.layout.relative(self.layout.scripts)

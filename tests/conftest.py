@@ -1,0 +1,65 @@
+"""Session-wide test fixtures: built wheels, a local index, isolated uv and pip."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.register_assert_rewrite("tests.support")
+
+from tests.support.catalogue import load_catalogue  # noqa: E402
+from tests.support.index import LocalIndex  # noqa: E402
+from tests.support.tools import ImmutableFiles, Tools, find_uv  # noqa: E402
+from tests.support.wheels import WheelSpec, build_wheel  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> dict[tuple[str, str], WheelSpec]:
+    """The test packages of ``fixtures/packages.toml``, by ``(name, version)``."""
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(
+    tmp_path_factory: pytest.TempPathFactory, catalogue: dict[tuple[str, str], WheelSpec]
+) -> Path:
+    """A folder holding one built wheel per catalogue entry, built once per session."""
+    folder = tmp_path_factory.mktemp("wheelhouse")
+    for spec in catalogue.values():
+        build_wheel(spec, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def local_index(wheelhouse: Path) -> Iterator[LocalIndex]:
+    """The wheelhouse served as a PEP 503 index on 127.0.0.1."""
+    with LocalIndex(wheelhouse) as index:
+        yield index
+
+
+@pytest.fixture(scope="session")
+def tools(tmp_path_factory: pytest.TempPathFactory, local_index: LocalIndex) -> Tools:
+    """uv, pip and virtualenv isolated from the machine, installing from the local index."""
+    return Tools(
+        index_url=local_index.url,
+        uv_cache=tmp_path_factory.mktemp("uv-cache"),
+        pip_cache=tmp_path_factory.mktemp("pip-cache"),
+        tmp=tmp_path_factory.mktemp("tool-tmp"),
+        uv=find_uv(),
+    )
+
+
+@pytest.fixture
+def immutable(tmp_path: Path, tools: Tools) -> Iterator[ImmutableFiles]:
+    """``immutable(*files)``: ``chattr +i`` files for the rest of the test.
+
+    Always undone at teardown (else pytest could not delete ``tmp_path``),
+    also for files a tool has moved since and for hard links into uv's cache.
+    """
+    files = ImmutableFiles([tmp_path, tools.uv_cache, tools.tmp])
+    try:
+        yield files
+    finally:
+        files.release()

@@ -1,0 +1,1 @@
+"""Test support: real wheels built from plain data, a local index, and tool runners."""

@@ -1,0 +1,41 @@
+"""Load ``fixtures/packages.toml``: the test packages as ``WheelSpec`` values."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tests.support.wheels import WheelSpec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the suite runs on 3.10 too
+    import tomli as tomllib
+
+CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "packages.toml"
+
+
+def _spec(entry: Mapping[str, Any]) -> WheelSpec:
+    return WheelSpec(
+        name=entry["name"],
+        version=entry["version"],
+        files=dict(entry.get("files", {})),
+        scripts=dict(entry.get("scripts", {})),
+        console_scripts=dict(entry.get("console_scripts", {})),
+        requires=tuple(entry.get("requires", ())),
+        wrong_record_hash=tuple(entry.get("wrong_record_hash", ())),
+        tag=entry.get("tag", "py3-none-any"),
+    )
+
+
+def load_catalogue(path: Path = CATALOGUE) -> dict[tuple[str, str], WheelSpec]:
+    """Every package of the catalogue, keyed by ``(name, version)``."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    specs = {}
+    for entry in data["package"]:
+        spec = _spec(entry)
+        specs[spec.name, spec.version] = spec
+    return specs

@@ -80,8 +80,8 @@ def looks_like_venv(path: Path) -> bool:
         return False
     try:
         return any(
-            _LIB_DIR.match(entry.name) and (lib / entry.name / "site-packages").is_dir()
-            for entry in os.scandir(lib)
+            _LIB_DIR.match(name) and (lib / name / "site-packages").is_dir()
+            for name in os.listdir(lib)
         )
     except OSError:
         return False
@@ -136,7 +136,7 @@ def _posix_site_packages(root: Path, version: str | None) -> tuple[Path, ...]:
     for libname in ("lib", "lib64"):
         lib = root / libname
         try:
-            names = sorted(entry.name for entry in os.scandir(lib) if _LIB_DIR.match(entry.name))
+            names = sorted(name for name in os.listdir(lib) if _LIB_DIR.match(name))
         except OSError:
             continue
         for name in names:

@@ -12,6 +12,12 @@ from venv_doctor.records import is_bytecode
 from venv_doctor.snapshot import FILE, LINK, TARGET_FILE, Snapshot
 
 
+_NO_WINNER_HINT = (
+    "venv-doctor fix --from uv.lock (keeps the version the lock wants, purges the rest)"
+)
+_WINNER_HINT = "venv-doctor fix (purges the copies the files on disk do not match)"
+
+
 def check(snapshot: Snapshot, _index: Index) -> list[Finding]:
     found = [f for dist in snapshot.dists if (f := _incomplete(dist)) is not None]
     groups: dict[tuple[str, str], list[InstalledDist]] = defaultdict(list)
@@ -102,9 +108,7 @@ def _duplicates(snapshot: Snapshot, group: list[InstalledDist]) -> list[Finding]
                 f"{len(group)} installed copies of {name}: {listing}; {verdict}",
                 dist=dist,
                 path=dist.meta_dir,
-                hint="venv-doctor fix --from uv.lock (keeps the version the lock wants, purges the rest)"
-                if winner is None
-                else "venv-doctor fix (purges the copies the files do not match)",
+                hint=_NO_WINNER_HINT if winner is None else _WINNER_HINT,
             )
         )
     return found

@@ -1,0 +1,114 @@
+"""Healthy venvs, made by every tool the way users make them, pass ``check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.tools import BASE_PYTHON, Tools, check_json, checked, site_packages
+
+pytestmark = pytest.mark.slow
+
+# Everything in the catalogue that installs cleanly side by side.
+HEALTHY = ("rufflike", "polarslike", "deptop", "nsalpha", "nsbeta", "bumpy==2.0")
+
+
+def assert_healthy(venv: Path, *args: str) -> None:
+    result = check_json(venv, *args)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.failing() == []
+    assert result.report is not None
+    assert result.report["venv"] == str(venv)
+    for severity in ("error", "warning"):
+        assert result.report["summary"][severity] == 0
+
+
+@pytest.mark.parametrize(
+    "link_mode",
+    [
+        pytest.param("hardlink", id="hardlink"),
+        pytest.param("copy", id="copy"),
+        pytest.param("symlink", id="symlink"),
+    ],
+)
+def test_uv_sync(tools: Tools, tmp_path: Path, link_mode: str) -> None:
+    venv = tools.uv_project(tmp_path / "proj", HEALTHY, link_mode=link_mode)
+    assert_healthy(venv)
+    assert_healthy(venv, "--quick")
+
+
+def test_uv_sync_hardlink_reports_cache_links_as_info(tools: Tools, tmp_path: Path) -> None:
+    venv = tools.uv_project(tmp_path / "proj", ["polarslike"], link_mode="hardlink")
+    result = check_json(venv)
+    assert result.exit_code == 0
+    links = result.of("cache-hardlink")
+    assert links, result.stdout
+    assert {f["severity"] for f in links} == {"info"}
+    assert "polarslike" in {f["package"] for f in links}
+
+
+def test_uv_sync_copy_has_no_cache_links(tools: Tools, tmp_path: Path) -> None:
+    venv = tools.uv_project(tmp_path / "proj", ["polarslike"], link_mode="copy")
+    assert check_json(venv).of("cache-hardlink") == []
+
+
+def test_uv_sync_editable_project(tools: Tools, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    (project / "src" / "app").mkdir(parents=True)
+    (project / "src" / "app" / "__init__.py").write_text("VALUE = 1\n")
+    venv = tools.uv_project(project, ["rufflike"], package=True)
+    assert (site_packages(venv) / "app.pth").is_file()
+    assert_healthy(venv)
+
+
+def test_uv_venv_and_uv_pip_install(tools: Tools, tmp_path: Path) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, *HEALTHY, link_mode=None)
+    assert_healthy(venv)
+
+
+def test_python_m_venv_and_pip(tools: Tools, tmp_path: Path) -> None:
+    venv = tools.make_pip_venv(tmp_path / "venv", *HEALTHY)
+    assert_healthy(venv)
+
+
+def test_virtualenv_and_pip(tools: Tools, tmp_path: Path) -> None:
+    venv = tools.make_virtualenv(tmp_path / "venv", *HEALTHY)
+    assert_healthy(venv)
+
+
+def test_empty_uv_venv(tools: Tools, tmp_path: Path) -> None:
+    assert_healthy(tools.make_uv_venv(tmp_path / "venv"))
+
+
+def test_pip_rewrites_a_wrong_record_hash(tools: Tools, tmp_path: Path) -> None:
+    # pip writes RECORD from the files it installed; uv copies the wheel's RECORD.
+    venv = tools.make_pip_venv(tmp_path / "venv", "badhash")
+    assert_healthy(venv)
+
+
+def _other_pythons() -> list[object]:
+    params = []
+    for version in ("3.8", "3.9", "3.10", "3.12", "3.13", "3.14"):
+        found = sorted(BASE_PYTHON.parents[2].glob(f"{version}.*/bin/python{version}"))
+        marks = () if found else (pytest.mark.skip(reason=f"no CPython {version} here"),)
+        python = found[-1] if found else Path(f"python{version}")
+        params.append(pytest.param(python, id=version, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("python", _other_pythons())
+def test_other_python_versions(tools: Tools, tmp_path: Path, python: Path) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv", python=python)
+    tools.uv_pip_install(venv, "rufflike", "polarslike")
+    assert_healthy(venv)
+
+
+def test_text_output_of_a_healthy_venv(tools: Tools, tmp_path: Path) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "rufflike")
+    result = checked(venv, watch=[venv], cwd=tmp_path)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.report is None
+    assert result.stdout.strip()

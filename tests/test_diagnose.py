@@ -1,0 +1,256 @@
+"""The checks on small hand-made venvs: every branch, in milliseconds.
+
+The same codes are produced from real venvs broken by uv and pip in
+test_check_broken.py; these tests pin the details.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from venv_doctor.diagnose import diagnose
+from venv_doctor.findings import Finding
+from venv_doctor.layout import read_layout
+from venv_doctor.scan import take_snapshot
+
+SITE = "lib/python3.11/site-packages"
+
+
+def digest(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+class FakeVenv:
+    """A venv folder with the shape python -m venv leaves, filled by hand."""
+
+    def __init__(self, root: Path, *, windows: bool = False) -> None:
+        self.root = root
+        self.windows = windows
+        self.site = root / ("Lib/site-packages" if windows else SITE)
+        self.scripts = root / ("Scripts" if windows else "bin")
+        self.site.mkdir(parents=True)
+        self.scripts.mkdir()
+        home = "C:\\Python311" if windows else "/root/.pyenv/versions/3.11.7/bin"
+        if not windows:
+            python = Path(os.path.realpath(os.sys.executable))
+            (self.scripts / "python").symlink_to(python)
+            home = str(python.parent)
+        (root / "pyvenv.cfg").write_text(f"home = {home}\nversion_info = 3.11.7\n")
+
+    def install(self, name: str, version: str, files: dict[str, bytes], **extra: bytes) -> str:
+        meta = f"{name}-{version}.dist-info"
+        rows = []
+        for rel, data in files.items():
+            target = self.site / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            rows.append(f"{rel},sha256={digest(data)},{len(data)}")
+        meta_files = {
+            "METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n".encode()
+        }
+        meta_files.update({k.replace("_", "."): v for k, v in extra.items()})
+        (self.site / meta).mkdir()
+        for fname, data in meta_files.items():
+            (self.site / meta / fname).write_bytes(data)
+            rows.append(f"{meta}/{fname},sha256={digest(data)},{len(data)}")
+        rows.append(f"{meta}/RECORD,,")
+        (self.site / meta / "RECORD").write_text("\n".join(rows) + "\n")
+        return f"{SITE}/{meta}" if not self.windows else f"Lib/site-packages/{meta}"
+
+    def check(self, *, hashes: bool = True, environ: dict[str, str] | None = None) -> list[Finding]:
+        snapshot = take_snapshot(read_layout(self.root), hashes=hashes, environ=environ or {})
+        return diagnose(snapshot)
+
+
+def codes(findings: list[Finding]) -> list[tuple[str, str | None, str | None]]:
+    return sorted((f.code, f.package or "", f.path or "") for f in findings)
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> FakeVenv:
+    return FakeVenv(tmp_path / "venv")
+
+
+def test_healthy(venv):
+    venv.install("demo", "1.0", {"demo/__init__.py": b"x = 1\n", "demo/sub/m.py": b""})
+    (venv.site / "demo" / "__pycache__").mkdir()
+    (venv.site / "demo" / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"pyc")
+    for name in ("activate", "activate.fish", "Activate.ps1", "python3"):
+        (venv.scripts / name).write_text("")
+    (venv.site / "_virtualenv.pth").write_text("import _virtualenv\n")
+    (venv.site / "_virtualenv.py").write_text("")
+    assert venv.check() == []
+
+
+def test_missing_and_modified(venv):
+    venv.install("demo", "1.0", {"demo/a.py": b"aaaa", "demo/b.py": b"bbbb", "demo/c.py": b"cc"})
+    (venv.site / "demo/a.py").unlink()
+    (venv.site / "demo/b.py").write_bytes(b"BBBB")  # same size, other hash
+    (venv.site / "demo/c.py").write_bytes(b"longer")
+    found = venv.check()
+    assert codes(found) == [
+        ("file-missing", "demo", f"{SITE}/demo/a.py"),
+        ("file-modified", "demo", f"{SITE}/demo/b.py"),
+        ("file-modified", "demo", f"{SITE}/demo/c.py"),
+    ]
+    assert "wheels ship RECORD hashes" in found[-1].hint
+    # --quick compares sizes only: the same-size edit goes unseen.
+    assert [f.path for f in venv.check(hashes=False) if f.code == "file-modified"] == [
+        f"{SITE}/demo/c.py"
+    ]
+
+
+def test_dangling_symlink_and_loop(venv, tmp_path):
+    venv.install("demo", "1.0", {"demo/a.py": b"a", "demo/b.py": b"b"})
+    outside = tmp_path / "cache" / "a.py"
+    outside.parent.mkdir()
+    outside.write_bytes(b"a")
+    (venv.site / "demo/a.py").unlink()
+    (venv.site / "demo/a.py").symlink_to(outside)
+    assert venv.check() == []
+    (venv.site / "demo/b.py").unlink()
+    (venv.site / "demo/b.py").symlink_to("b.py")
+    outside.unlink()
+    found = [f for f in venv.check() if f.code == "dangling-symlink"]
+    assert [f.path for f in found] == [f"{SITE}/demo/a.py", f"{SITE}/demo/b.py"]
+    assert "uv cache clean" in found[0].message
+    assert "loop" in found[1].message
+
+
+def test_incomplete_and_duplicates(venv):
+    old = venv.install("demo", "1.0", {"demo/__init__.py": b"old"})
+    venv.install("demo", "2.0", {"demo/__init__.py": b"new!"})
+    (venv.root / old / "RECORD").unlink()
+    empty = venv.site / "gone-3.0.dist-info"
+    empty.mkdir()
+    found = venv.check()
+    assert codes(found) == [
+        ("dist-info-incomplete", "demo", f"{SITE}/demo-1.0.dist-info"),
+        ("dist-info-incomplete", "gone", f"{SITE}/gone-3.0.dist-info"),
+        ("duplicate-distribution", "demo", f"{SITE}/demo-1.0.dist-info"),
+    ]
+    duplicate = next(f for f in found if f.code == "duplicate-distribution")
+    assert "match demo 2.0" in duplicate.message
+    assert duplicate.version == "1.0"
+
+
+def test_orphans_and_stashes(venv):
+    venv.install("demo", "1.0", {"demo/__init__.py": b"x"})
+    (venv.site / "demo" / "leftover.py").write_text("")
+    (venv.site / "polars" / "io").mkdir(parents=True)
+    (venv.site / "polars" / "io" / "__pycache__").mkdir()
+    (venv.site / "half").mkdir()
+    (venv.site / "half" / "x.so").write_bytes(b"\0")
+    (venv.site / "~ich").mkdir()
+    (venv.site / "~ich" / "f.py").write_text("")
+    (venv.site / "demo" / "~ub").mkdir()
+    (venv.site / "mine.py").write_text("")
+    (venv.scripts / "ruff").write_text("#!/bin/sh\n")
+    found = venv.check()
+    assert codes(found) == [
+        ("orphan-file", "", "bin/ruff"),
+        ("orphan-file", "", f"{SITE}/half"),
+        ("orphan-file", "", f"{SITE}/mine.py"),
+        ("orphan-file", "", f"{SITE}/polars"),
+        ("orphan-file", "demo", f"{SITE}/demo"),
+        ("stash-leftover", "", f"{SITE}/demo/~ub"),
+        ("stash-leftover", "", f"{SITE}/~ich"),
+    ]
+    polars = next(f for f in found if f.path == f"{SITE}/polars")
+    assert "namespace package" in polars.message
+
+
+def test_unsafe_record_paths_are_never_read(venv, tmp_path):
+    meta = venv.install("demo", "1.0", {"demo/__init__.py": b"x"})
+    secret = tmp_path / "secret"
+    secret.write_text("do not read")
+    record = venv.root / meta / "RECORD"
+    record.write_text(record.read_text() + "../../../../../secret,sha256=AAAA,11\n/etc/passwd,,\n")
+    found = venv.check()
+    assert [(f.code, f.path) for f in found] == [
+        ("record-unsafe-path", f"{meta}/RECORD"),
+        ("record-unsafe-path", f"{meta}/RECORD"),
+    ]
+
+
+def test_linked_folder_leading_out_is_unsafe(venv, tmp_path):
+    meta = venv.install("demo", "1.0", {"demo/__init__.py": b"x"})
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "f").write_text("x")
+    (venv.root / "share").symlink_to(tmp_path / "elsewhere")
+    record = venv.root / meta / "RECORD"
+    record.write_text(record.read_text() + "../../../share/f,,\n")
+    assert [(f.code, f.path) for f in venv.check()] == [("record-unsafe-path", f"{meta}/RECORD")]
+
+
+def test_malformed_record(venv):
+    meta = venv.install("demo", "1.0", {"demo/__init__.py": b"x"})
+    record = venv.root / meta / "RECORD"
+    record.write_bytes(record.read_bytes() + b"just-one-field\nbad\xff.py,,\n")
+    found = venv.check()
+    assert [(f.code, f.path) for f in found] == [("record-malformed", f"{meta}/RECORD")]
+    assert "and 1 more" in found[0].message
+
+
+def test_stale_shebang(venv):
+    script = b"#!/old/place/.venv/bin/python\nimport demo\n"
+    venv.install(
+        "demo",
+        "1.0",
+        {
+            "demo/__init__.py": b"x",
+            "../../../bin/demo": script,
+            "../../../bin/fresh": f"#!{venv.scripts}/python\n".encode(),
+        },
+    )
+    found = venv.check()
+    assert [(f.code, f.path) for f in found] == [("script-stale-shebang", "bin/demo")]
+    assert "/old/place/.venv/bin/python" in found[0].message
+
+
+def test_editable_targets(venv, tmp_path):
+    project = tmp_path / "proj"
+    project.mkdir()
+    url = (
+        b'{"url": "file://'
+        + str(tmp_path / "moved").encode()
+        + b'", "dir_info": {"editable": true}}'
+    )
+    venv.install(
+        "demo",
+        "1.0",
+        {
+            "__editable__.demo-1.0.pth": f"{tmp_path / 'moved'}\n".encode(),
+            "ok.pth": f"{project}\n".encode(),
+        },
+        direct_url_json=url,
+    )
+    found = venv.check()
+    assert [(f.code, f.package) for f in found] == [("editable-target-missing", "demo")]
+
+
+def test_interpreter_missing(tmp_path):
+    venv = FakeVenv(tmp_path / "venv")
+    (venv.root / "pyvenv.cfg").write_text(f"home = {tmp_path / 'gone' / 'bin'}\nversion = 3.11\n")
+    (venv.scripts / "python").unlink()
+    (venv.scripts / "python").symlink_to(tmp_path / "gone" / "bin" / "python3.11")
+    found = venv.check()
+    assert [(f.code, f.path) for f in found] == [("interpreter-missing", "pyvenv.cfg")]
+    assert "is gone" in found[0].message
+    (venv.root / "pyvenv.cfg").unlink()
+    assert "pyvenv.cfg is missing" in venv.check()[0].message
+
+
+def test_windows_venv_read_on_posix(tmp_path):
+    venv = FakeVenv(tmp_path / "venv", windows=True)
+    launcher = b"MZstub#!C:\\old\\.venv\\Scripts\\python.exe\r\nPK\x03\x04zip"
+    venv.install("demo", "1.0", {"demo/__init__.py": b"x", "../../Scripts/demo.exe": launcher})
+    (venv.scripts / "python.exe").write_bytes(b"MZ")
+    (venv.scripts / "activate.bat").write_text("")
+    found = venv.check()
+    assert [(f.code, f.path) for f in found] == [("script-stale-shebang", "Scripts/demo.exe")]

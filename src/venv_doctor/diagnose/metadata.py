@@ -11,7 +11,6 @@ from venv_doctor.installed import InstalledDist
 from venv_doctor.records import is_bytecode
 from venv_doctor.snapshot import FILE, LINK, TARGET_FILE, Snapshot
 
-
 _NO_WINNER_HINT = (
     "venv-doctor fix --from uv.lock (keeps the version the lock wants, purges the rest)"
 )

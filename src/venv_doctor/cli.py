@@ -79,6 +79,23 @@ def check(
     _exit(ctx, work)
 
 
+@cli.command()
+@click.argument("code", required=False)
+@click.pass_context
+def explain(ctx: click.Context, code: str | None) -> None:
+    """Explain a finding code: what it means, how it arises, how it gets fixed.
+
+    Without CODE, list every code.
+    """
+    from venv_doctor.explanations import explain_text
+
+    def work() -> int:
+        click.echo(explain_text(code))
+        return EXIT_OK
+
+    _exit(ctx, work)
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 

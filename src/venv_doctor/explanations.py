@@ -1,0 +1,229 @@
+"""The long explanation of every finding code.
+
+``docs/reference/findings.md`` is generated from this module (a test keeps
+the two equal), so ``venv-doctor explain CODE`` and the docs say the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from venv_doctor.findings import CODES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Explanation:
+    meaning: str
+    arises: str
+    fix: str
+
+
+EXPLANATIONS: dict[str, Explanation] = {
+    "file-missing": Explanation(
+        meaning="A file listed in a distribution's RECORD is not on disk. Missing bytecode "
+        "(`.pyc`, `__pycache__/`) is never reported: Python recreates it.",
+        arises="An uninstall that stopped halfway (a running `ruff.exe` or a loaded `.pyd` on "
+        "Windows cannot be deleted, so `uv remove` or `pip uninstall` fails after removing some "
+        "files), a file deleted by hand, or an interrupted install.",
+        fix="`venv-doctor fix` reinstalls the distribution at the locked (or installed) version "
+        "from a verified wheel, by copying. By hand: `uv pip install --reinstall NAME==VERSION`.",
+    ),
+    "file-modified": Explanation(
+        meaning="A file's size or hash differs from what its distribution's RECORD says. "
+        "`--quick` compares sizes only.",
+        arises="An installed file edited in place (with uv's hardlink mode that also edits uv's "
+        "cache and every other venv linked to it), a partial write, disk corruption, or a wheel "
+        "whose own RECORD is wrong: some published wheels ship RECORD hashes that do not match "
+        "their files, so a fresh install of those reports this too.",
+        fix="`venv-doctor fix` reinstalls the distribution. If the wheel itself is at fault, "
+        'silence it for that package: `per-package-ignores = { NAME = ["file-modified"] }` in '
+        "`[tool.venv-doctor]`, or `--ignore file-modified`.",
+    ),
+    "dangling-symlink": Explanation(
+        meaning="An installed file is a symbolic link whose target does not exist (or a link "
+        "loop).",
+        arises="A venv made with uv's `--link-mode symlink` links every file into uv's cache; "
+        "`uv cache clean` (or `uv cache prune`) removes the targets and every link dangles.",
+        fix="`venv-doctor fix` reinstalls the distribution by copying, so the venv no longer "
+        "depends on the cache. By hand: `uv sync --reinstall --link-mode copy`.",
+    ),
+    "dist-info-incomplete": Explanation(
+        meaning="A `*.dist-info` folder is empty, or has no METADATA or no RECORD (an "
+        "`*.egg-info` folder without PKG-INFO). Without RECORD neither pip nor uv can uninstall "
+        "or upgrade the distribution; without METADATA they cannot see it at all.",
+        arises="uv removes RECORD rows in order and writes RECORD sorted, so the dist-info goes "
+        "first: an uninstall that fails midway (a locked file) leaves the package's files with "
+        "a dist-info that is empty or lacks METADATA/RECORD. `uv sync` then says nothing is to "
+        "do, and a later upgrade installs the new version beside the broken one.",
+        fix="`venv-doctor fix --from uv.lock` removes the remains and reinstalls the version the "
+        "lock wants (or removes the distribution when the lock does not want it).",
+    ),
+    "duplicate-distribution": Explanation(
+        meaning="Two or more metadata folders (`*.dist-info` or `*.egg-info`) for one normalized "
+        "name in the same site-packages. The finding says which one the files on disk match.",
+        arises="An upgrade that failed midway: the old version's uninstall stopped (RECORD "
+        "missing is only a warning to uv), the new version was installed beside it, and "
+        "`uv pip list` shows two versions that neither uv nor pip can uninstall.",
+        fix="`venv-doctor fix --from uv.lock` purges the copies the lock does not want, keeping "
+        "files the wanted version owns, and reinstalls it when its files were damaged.",
+    ),
+    "orphan-file": Explanation(
+        meaning="Files or folders in site-packages or the scripts folder that no RECORD owns, "
+        "other than what `venv`, `virtualenv` and uv create themselves. One finding per top-level "
+        "folder. A folder with no files left still makes `import NAME` succeed as a namespace "
+        "package, hiding that the package is gone.",
+        arises="An uninstall that removed the dist-info but not all files; files left by an older "
+        "version; modules a person copied there by hand.",
+        fix="`venv-doctor fix` removes leftovers inside the folders of a distribution it removes "
+        "or reinstalls; any other orphan stays unless you pass `--purge-orphans` (everything "
+        "removed goes to the trash, `venv-doctor undo` brings it back). Files you put there on "
+        "purpose: `--ignore orphan-file`.",
+    ),
+    "stash-leftover": Explanation(
+        meaning="A temporary folder left by an interrupted install or uninstall: pip's stash "
+        "folders (`~ich`, `~-ch`, `~~ch` ...: pip renames what it uninstalls to a `~` name and "
+        "deletes it when the uninstall commits) and uv's `.tmpXXXXXX` folders.",
+        arises="pip could not delete its stash (a locked file inside it), or the process was "
+        "killed.",
+        fix="`venv-doctor fix` moves it to the trash.",
+    ),
+    "record-unsafe-path": Explanation(
+        meaning="A RECORD entry resolves outside the venv root (through `..`, an absolute path "
+        "or a linked folder). Entries that reach the venv's own `bin/`, `Scripts/`, `include/` or "
+        "`share/` are fine. venv-doctor never reads, follows or touches such a path.",
+        arises="A malformed or tampered wheel, or a RECORD edited by hand; a tool that removed "
+        "files by this RECORD would delete files outside the venv.",
+        fix="Reinstall the distribution from a trusted wheel; `venv-doctor fix` does, and never "
+        "deletes by the unsafe entry.",
+    ),
+    "script-stale-shebang": Explanation(
+        meaning="A console script (or Windows launcher) names an interpreter other than this "
+        "venv's, so running it fails or runs another environment's Python.",
+        arises="The venv, or the project holding it, was moved or renamed: launchers carry the "
+        "absolute path of the interpreter they were written for.",
+        fix="`venv-doctor fix` rewrites the launchers (and their RECORD hashes). By hand: "
+        "`uv sync --reinstall`.",
+    ),
+    "editable-target-missing": Explanation(
+        meaning="An editable install (a `.pth` path, a setuptools `__editable__` finder, "
+        "`direct_url.json` or an `.egg-link`) points at a folder that does not exist.",
+        arises="The project (or a path dependency) was moved, renamed or deleted after "
+        "`uv sync` / `pip install -e`.",
+        fix="`venv-doctor fix --from uv.lock` rebuilds the editable through its build backend "
+        "from the project's current place.",
+    ),
+    "interpreter-missing": Explanation(
+        meaning="The venv's base interpreter is gone: `pyvenv.cfg` is missing, has no `home`, "
+        "or `home`, `executable` or the `python` link names an interpreter that no longer exists.",
+        arises="An OS upgrade or a Python manager (pyenv, uv python, Homebrew) removed the "
+        "Python the venv was created from.",
+        fix="Install that Python version again, then `venv-doctor fix --python PATH` re-points "
+        "the venv; or recreate it with `uv venv` and sync.",
+    ),
+    "cache-hardlink": Explanation(
+        meaning="Information: installed files are hard links shared with uv's cache (or another "
+        "venv). Editing one in place edits every copy.",
+        arises="uv's default link mode on Linux and Windows (clone falls back to hardlink on "
+        "ext4).",
+        fix="Nothing to fix. venv-doctor never writes into an installed file in place, and "
+        "installs what it repairs by copying.",
+    ),
+    "unreadable": Explanation(
+        meaning="A file or folder venv-doctor needed to read could not be read (permissions, "
+        "I/O errors). The check reports everything else it could read.",
+        arises="Permissions changed by hand, files owned by another user, a failing disk.",
+        fix="Fix the permissions (or run as the venv's owner) and check again.",
+    ),
+    "record-malformed": Explanation(
+        meaning="A RECORD file has rows that cannot be parsed (not three CSV fields, a hash that "
+        "is not `algo=value`, a size that is not a number, a path that is not UTF-8). The good "
+        "rows are still checked.",
+        arises="A truncated write, a hand edit, or a broken tool.",
+        fix="`venv-doctor fix` reinstalls the distribution, which writes a fresh RECORD.",
+    ),
+    "lock-missing": Explanation(
+        meaning="The lockfile wants a distribution that is not installed.",
+        arises="A failed `uv remove`/`uv sync`, a package removed by hand, or a lockfile changed "
+        "without syncing.",
+        fix="`venv-doctor fix --from uv.lock` installs it (or `uv sync`).",
+    ),
+    "lock-extraneous": Explanation(
+        meaning="A distribution is installed that the lockfile does not want.",
+        arises="A `uv remove` that failed before uninstalling, or a `pip install` by hand.",
+        fix="`venv-doctor fix --from uv.lock` removes it by its RECORD.",
+    ),
+    "lock-version-mismatch": Explanation(
+        meaning="The installed version differs from the lockfile's.",
+        arises="A failed upgrade or downgrade, or a lockfile updated without syncing.",
+        fix="`venv-doctor fix --from uv.lock` installs the locked version.",
+    ),
+    "lock-source-mismatch": Explanation(
+        meaning="The installed distribution has the locked version but comes from another "
+        "source: an editable where the lock has a registry wheel, another path, another git "
+        "commit, or an editable project whose installed metadata no longer matches its lock "
+        "entry.",
+        arises="`pip install -e` over a locked package, a changed path or git source, or a "
+        "project whose dependencies changed without a re-sync.",
+        fix="`venv-doctor fix --from uv.lock` reinstalls it from the locked source.",
+    ),
+    "dependency-unsatisfied": Explanation(
+        meaning="An installed distribution's `Requires-Dist` (with extras and markers evaluated "
+        "for this venv's interpreter) is missing or out of range: what `pip check` reports.",
+        arises="A half-removed dependency, a manual install or uninstall.",
+        fix="`venv-doctor fix --from uv.lock` when the lock wants the dependency; otherwise "
+        "install it (`uv pip install`).",
+    ),
+}
+
+
+def explain_text(code: str | None) -> str:
+    """What ``venv-doctor explain`` prints: one code, or the list of all."""
+    from venv_doctor.errors import UsageError
+
+    if code is None:
+        width = max(map(len, CODES))
+        return "\n".join(
+            f"{c:{width}}  {i.severity.value:7}  {i.summary}" for c, i in CODES.items()
+        )
+    info = CODES.get(code)
+    if info is None:
+        raise UsageError(f"unknown finding code {code}", hint="venv-doctor explain lists them")
+    text = EXPLANATIONS[code]
+    return (
+        f"{code} ({info.severity.value}): {info.summary}\n\n"
+        f"What it means. {text.meaning}\n\n"
+        f"How it arises. {text.arises}\n\n"
+        f"How it gets fixed. {text.fix}"
+    )
+
+
+def render_markdown() -> str:
+    """The docs page listing every code, in registry order."""
+    lines = [
+        "# Finding codes",
+        "",
+        "<!-- Generated from src/venv_doctor/explanations.py; tests keep it in sync. -->",
+        "",
+        "Every finding has a stable code. Select or ignore codes with `--select` and `--ignore`"
+        " (comma lists), or in `[tool.venv-doctor]`. Findings of severity `error` or `warning`"
+        " make `check` exit with status 1; `info` findings never change the exit status.",
+        "",
+        "| code | severity | summary |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| [`{c}`](#{c}) | {i.severity.value} | {i.summary} |" for c, i in CODES.items()]
+    for code, info in CODES.items():
+        text = EXPLANATIONS[code]
+        lines += [
+            "",
+            f"## {code}",
+            "",
+            f"Severity: **{info.severity.value}**. {info.summary}",
+            "",
+            f"**What it means.** {text.meaning}",
+            "",
+            f"**How it arises.** {text.arises}",
+            "",
+            f"**How it gets fixed.** {text.fix}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,794 @@
+"""uv.lock: parse it, and select what ``uv sync --frozen`` would install from it.
+
+Parsing turns the TOML data into ``UvLock`` (packages with their sources,
+artifacts and dependency edges resolved to package indexes) and rejects what
+cannot be understood, naming the file and the dotted field.  Selection walks
+the lock the way uv does: from the workspace roots, through the dependencies,
+optional dependencies and dependency groups whose markers hold for the target
+interpreter, and keeps what would be installed.
+
+Conflicting extras and groups are encoded by uv in markers as
+``extra == 'extra-{len}-{package}-{extra}'`` (``group-…`` for groups); such a
+marker holds when that extra or group is activated.  They are rewritten here
+as ``'…' in extras`` and evaluated against the set of activated items.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from venv_doctor.errors import LockfileError, UsageError
+from venv_doctor.installed import NormalizedName
+from venv_doctor.lockfiles.selection import Selection
+from venv_doctor.lockfiles.toml import loads_toml
+from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist, WantedSet, best_wheel
+from venv_doctor.probe import Probe
+
+SUPPORTED_VERSION = 1
+DEFAULT_GROUPS: tuple[str, ...] = ("dev",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockDependency:
+    """An edge: ``target`` is the index of the package depended on."""
+
+    target: int
+    extras: tuple[str, ...]
+    marker: Marker | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockPackage:
+    """One ``[[package]]`` of a uv.lock."""
+
+    name: NormalizedName
+    version: str | None
+    source: Source
+    raw_source: Mapping[str, Any]
+    dependencies: tuple[LockDependency, ...] = ()
+    optional: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict)
+    groups: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict)
+    wheels: tuple[Artifact, ...] = ()
+    sdist: Artifact | None = None
+    requires_dist: tuple[str, ...] | None = None
+    resolution_markers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManifestRequirement:
+    """A requirement of the workspace itself (non-project root, PEP 723 script)."""
+
+    name: NormalizedName
+    extras: tuple[str, ...]
+    marker: Marker | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConflictItem:
+    package: NormalizedName
+    extra: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UvLock:
+    """A parsed uv.lock.  ``root`` is the lock's folder; local paths are resolved against it."""
+
+    path: Path
+    root: Path
+    version: int
+    revision: int
+    requires_python: SpecifierSet | None
+    supported_markers: tuple[Marker, ...]
+    conflicts: tuple[tuple[ConflictItem, ...], ...]
+    members: tuple[NormalizedName, ...]
+    requirements: tuple[ManifestRequirement, ...]
+    dependency_groups: Mapping[str, tuple[ManifestRequirement, ...]]
+    packages: tuple[LockPackage, ...]
+
+    def find(self, name: str) -> list[int]:
+        """Indexes of the packages called ``name``."""
+        norm = _name(name)
+        return [i for i, package in enumerate(self.packages) if package.name == norm]
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _name(value: str) -> NormalizedName:
+    return NormalizedName(str(canonicalize_name(value)))
+
+
+def _lock_env(env: Mapping[str, str], extras: Iterable[str] = ()) -> dict[str, Any]:
+    # packaging evaluates "'x' in extras" against a set in its lock_file context.
+    return {**env, "extras": frozenset(extras), "dependency_groups": frozenset()}
+
+
+def _evaluate(marker: Marker, env: Mapping[str, Any]) -> bool:
+    return marker.evaluate(dict(env), context="lock_file")
+
+
+class _Fields:
+    """Typed access to a TOML table that names the file and field on error."""
+
+    def __init__(self, path: Path, where: str, table: object) -> None:
+        if not isinstance(table, Mapping):
+            raise _error(path, where, "a table", table)
+        self.path = path
+        self.where = where
+        self.table: Mapping[str, Any] = table
+
+    def field(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def get(self, key: str, kind: type | tuple[type, ...], expected: str) -> Any:
+        value = self.table.get(key)
+        if value is not None and (
+            not isinstance(value, kind) or (isinstance(value, bool) and kind is int)
+        ):
+            raise _error(self.path, self.field(key), expected, value)
+        return value
+
+    def require(self, key: str, kind: type | tuple[type, ...], expected: str) -> Any:
+        value = self.get(key, kind, expected)
+        if value is None:
+            raise LockfileError(
+                f"{self.path}: {self.field(key)} is missing (expected {expected})", path=self.path
+            )
+        return value
+
+
+def _error(path: Path, where: str, expected: str, value: object) -> LockfileError:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return LockfileError(f"{path}: {where}: expected {expected}, found {shown}", path=path)
+
+
+_EXTRA_EQ = re.compile(r"""(?<![\w.])extra\s*(==|!=)\s*(['"])([^'"]*)\2""")
+_EXTRA_EQ_REVERSED = re.compile(r"""(['"])([^'"]*)\1\s*(==|!=)\s*extra(?![\w.])""")
+
+
+def _conflict_marker(text: str) -> str:
+    """Rewrite uv's conflict markers (``extra == 'extra-3-foo-x'``) as set membership."""
+
+    def forward(match: re.Match[str]) -> str:
+        op = "in" if match[1] == "==" else "not in"
+        return f"'{canonicalize_name(match[3])}' {op} extras"
+
+    def reverse(match: re.Match[str]) -> str:
+        op = "in" if match[3] == "==" else "not in"
+        return f"'{canonicalize_name(match[2])}' {op} extras"
+
+    return _EXTRA_EQ_REVERSED.sub(reverse, _EXTRA_EQ.sub(forward, text))
+
+
+def _marker(path: Path, where: str, text: str | None) -> Marker | None:
+    if text is None:
+        return None
+    try:
+        return Marker(_conflict_marker(text))
+    except InvalidMarker as exc:
+        raise LockfileError(f"{path}: {where}: invalid marker {text!r}: {exc}", path=path) from exc
+
+
+def _local(root: Path, value: str) -> str:
+    return str((root / value).resolve()) if not re.match(r"^[a-z][a-z0-9+.-]*://", value) else value
+
+
+def _parse_source(path: Path, root: Path, where: str, table: object) -> Source:
+    fields = _Fields(path, where, table)
+    raw = fields.table
+    for kind in ("registry", "git", "url", "path", "directory", "editable", "virtual"):
+        value = fields.get(kind, str, "a string")
+        if value is None:
+            continue
+        if kind == "registry":
+            return Source(kind=kind, url=_local(root, value))
+        if kind == "git":
+            return _git_source(value)
+        if kind == "url":
+            return Source(kind=kind, url=value, subdirectory=raw.get("subdirectory"))
+        return Source(kind=kind, path=_local(root, value))
+    raise _error(path, where, "one of registry, git, url, path, directory, editable, virtual", raw)
+
+
+def _git_source(value: str) -> Source:
+    # git = "https://host/repo?rev=v1&subdirectory=pkg#<full commit>"
+    parts = urlsplit(value)
+    query = parse_qs(parts.query)
+    revision = next((query[key][0] for key in ("rev", "tag", "branch") if query.get(key)), None)
+    subdirectories = query.get("subdirectory")
+    subdirectory = subdirectories[0] if subdirectories else None
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return Source(
+        kind="git",
+        url=url,
+        commit=parts.fragment or None,
+        requested_revision=revision,
+        subdirectory=subdirectory,
+    )
+
+
+def _artifact(path: Path, root: Path, where: str, table: object) -> Artifact:
+    fields = _Fields(path, where, table)
+    url = fields.get("url", str, "a string")
+    local = fields.get("path", str, "a string")
+    filename = fields.get("filename", str, "a string")
+    if filename is None:
+        location = url or local
+        if location is None:
+            raise _error(path, where, "a table with url, path or filename", fields.table)
+        filename = location.rstrip("/").rsplit("/", 1)[-1].split("#", 1)[0].split("?", 1)[0]
+    hashes: dict[str, str] = {}
+    digest = fields.get("hash", str, "a string like 'sha256:<hex>'")
+    if digest is not None:
+        algorithm, sep, value = digest.partition(":")
+        if not sep or not value:
+            raise _error(path, fields.field("hash"), "a string like 'sha256:<hex>'", digest)
+        hashes[algorithm] = value
+    return Artifact(
+        filename=filename,
+        url=url,
+        path=_local(root, local) if local is not None else None,
+        hashes=hashes,
+        size=fields.get("size", int, "an integer"),
+    )
+
+
+def _source_key(table: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in table.items()))
+
+
+def _requirement_string(entry: Mapping[str, Any]) -> str:
+    # [package.metadata] requires-dist entries: {name, extras?, specifier?, marker?, ...}
+    text = str(entry.get("name", ""))
+    extras = entry.get("extras") or entry.get("extra")
+    if extras:
+        text += "[" + ",".join(sorted(str(e) for e in extras)) + "]"
+    if entry.get("specifier"):
+        text += str(entry["specifier"])
+    if entry.get("marker"):
+        text += f"; {entry['marker']}"
+    return text
+
+
+class _Parser:
+    def __init__(self, path: Path, root: Path) -> None:
+        self.path = path
+        self.root = root
+
+    def parse(self, data: Mapping[str, Any]) -> UvLock:
+        top = _Fields(self.path, "", data)
+        version = top.require("version", int, "an integer")
+        if version > SUPPORTED_VERSION or version < 1:
+            raise LockfileError(
+                f"{self.path}: version: lock version {version} is not supported "
+                f"(venv-doctor reads version {SUPPORTED_VERSION})",
+                hint="upgrade venv-doctor, or regenerate the lock with a uv that writes "
+                f"version {SUPPORTED_VERSION}",
+                path=self.path,
+            )
+        revision = top.get("revision", int, "an integer") or 0
+        requires_python = None
+        rp = top.get("requires-python", str, "a version specifier")
+        if rp is not None:
+            try:
+                requires_python = SpecifierSet(rp)
+            except InvalidSpecifier as exc:
+                raise _error(self.path, "requires-python", "a version specifier", rp) from exc
+        supported = tuple(
+            m
+            for i, text in enumerate(
+                top.get("supported-markers", list, "an array of markers")
+                or top.get("environments", list, "an array of markers")
+                or ()
+            )
+            if (m := _marker(self.path, f"supported-markers[{i}]", str(text))) is not None
+        )
+        raw_packages = top.get("package", list, "an array of tables") or ()
+        heads = [self._head(i, entry) for i, entry in enumerate(raw_packages)]
+        packages = tuple(self._package(i, entry, heads) for i, entry in enumerate(raw_packages))
+        manifest = _Fields(self.path, "manifest", data.get("manifest") or {})
+        members = tuple(
+            _name(str(m)) for m in manifest.get("members", list, "an array of names") or ()
+        )
+        requirements = tuple(
+            self._manifest_requirement(f"manifest.requirements[{i}]", entry)
+            for i, entry in enumerate(
+                manifest.get("requirements", list, "an array of tables") or ()
+            )
+        )
+        groups_table = manifest.get("dependency-groups", Mapping, "a table") or {}
+        dependency_groups = {
+            str(canonicalize_name(group)): tuple(
+                self._manifest_requirement(f"manifest.dependency-groups.{group}[{i}]", entry)
+                for i, entry in enumerate(
+                    _list(self.path, f"manifest.dependency-groups.{group}", reqs)
+                )
+            )
+            for group, reqs in groups_table.items()
+        }
+        return UvLock(
+            path=self.path,
+            root=self.root,
+            version=version,
+            revision=revision,
+            requires_python=requires_python,
+            supported_markers=supported,
+            conflicts=self._conflicts(top.get("conflicts", list, "an array of arrays") or ()),
+            members=members,
+            requirements=requirements,
+            dependency_groups=dependency_groups,
+            packages=packages,
+        )
+
+    def _head(
+        self, index: int, entry: object
+    ) -> tuple[NormalizedName, str | None, tuple[tuple[str, str], ...]]:
+        where = f"package[{index}]"
+        fields = _Fields(self.path, where, entry)
+        name = fields.require("name", str, "a string")
+        version = fields.get("version", str, "a version string")
+        if version is not None:
+            try:
+                Version(version)
+            except InvalidVersion as exc:
+                raise _error(
+                    self.path, fields.field("version"), "a PEP 440 version", version
+                ) from exc
+        source = fields.require("source", Mapping, "a table")
+        return _name(name), version, _source_key(source)
+
+    def _package(
+        self,
+        index: int,
+        entry: Mapping[str, Any],
+        heads: Sequence[tuple[NormalizedName, str | None, tuple[tuple[str, str], ...]]],
+    ) -> LockPackage:
+        name, version, _ = heads[index]
+        where = f"package[{index}]"
+        fields = _Fields(self.path, where, entry)
+        source = _parse_source(self.path, self.root, fields.field("source"), entry["source"])
+        dependencies = self._deps(
+            f"{where}.dependencies", fields.get("dependencies", list, "an array"), heads
+        )
+        optional = {
+            str(canonicalize_name(extra)): self._deps(
+                f"{where}.optional-dependencies.{extra}", deps, heads
+            )
+            for extra, deps in (
+                fields.get("optional-dependencies", Mapping, "a table") or {}
+            ).items()
+        }
+        groups = {
+            str(canonicalize_name(group)): self._deps(
+                f"{where}.dev-dependencies.{group}", deps, heads
+            )
+            for group, deps in (fields.get("dev-dependencies", Mapping, "a table") or {}).items()
+        }
+        wheels = tuple(
+            _artifact(self.path, self.root, f"{where}.wheels[{i}]", wheel)
+            for i, wheel in enumerate(fields.get("wheels", list, "an array of tables") or ())
+        )
+        sdist_table = fields.get("sdist", Mapping, "a table")
+        sdist = (
+            _artifact(self.path, self.root, f"{where}.sdist", sdist_table) if sdist_table else None
+        )
+        requires_dist: tuple[str, ...] | None = None
+        metadata = fields.get("metadata", Mapping, "a table")
+        if metadata is not None:
+            requires = metadata.get("requires-dist")
+            if isinstance(requires, list):
+                requires_dist = tuple(
+                    _requirement_string(r) for r in requires if isinstance(r, Mapping)
+                )
+        return LockPackage(
+            name=name,
+            version=version,
+            source=source,
+            raw_source=entry["source"],
+            dependencies=dependencies,
+            optional=optional,
+            groups=groups,
+            wheels=wheels,
+            sdist=sdist,
+            requires_dist=requires_dist,
+            resolution_markers=tuple(
+                str(m) for m in fields.get("resolution-markers", list, "an array") or ()
+            ),
+        )
+
+    def _deps(
+        self,
+        where: str,
+        entries: object,
+        heads: Sequence[tuple[NormalizedName, str | None, tuple[tuple[str, str], ...]]],
+    ) -> tuple[LockDependency, ...]:
+        found = []
+        for i, entry in enumerate(_list(self.path, where, entries)):
+            fields = _Fields(self.path, f"{where}[{i}]", entry)
+            name = _name(fields.require("name", str, "a string"))
+            version = fields.get("version", str, "a version string")
+            source = fields.get("source", Mapping, "a table")
+            key = _source_key(source) if source is not None else None
+            candidates = [
+                j
+                for j, (n, v, s) in enumerate(heads)
+                if n == name and (version is None or v == version) and (key is None or s == key)
+            ]
+            if len(candidates) != 1:
+                problem = "no package" if not candidates else f"{len(candidates)} packages"
+                raise LockfileError(
+                    f"{self.path}: {where}[{i}]: {problem} in the lock match "
+                    f"{name}{' ' + version if version else ''}",
+                    hint="regenerate the lock: uv lock",
+                    path=self.path,
+                )
+            extras = fields.get("extra", list, "an array of extra names") or ()
+            found.append(
+                LockDependency(
+                    target=candidates[0],
+                    extras=tuple(str(canonicalize_name(e)) for e in extras),
+                    marker=_marker(
+                        self.path, fields.field("marker"), fields.get("marker", str, "a marker")
+                    ),
+                )
+            )
+        return tuple(found)
+
+    def _manifest_requirement(self, where: str, entry: object) -> ManifestRequirement:
+        fields = _Fields(self.path, where, entry)
+        extras = (
+            fields.get("extras", list, "an array") or fields.get("extra", list, "an array") or ()
+        )
+        return ManifestRequirement(
+            name=_name(fields.require("name", str, "a string")),
+            extras=tuple(str(canonicalize_name(e)) for e in extras),
+            marker=_marker(
+                self.path, fields.field("marker"), fields.get("marker", str, "a marker")
+            ),
+        )
+
+    def _conflicts(self, sets: Iterable[object]) -> tuple[tuple[ConflictItem, ...], ...]:
+        found = []
+        for i, items in enumerate(sets):
+            current = []
+            for j, item in enumerate(_list(self.path, f"conflicts[{i}]", items)):
+                fields = _Fields(self.path, f"conflicts[{i}][{j}]", item)
+                extra = fields.get("extra", str, "a string")
+                group = fields.get("group", str, "a string")
+                current.append(
+                    ConflictItem(
+                        package=_name(fields.require("package", str, "a string")),
+                        extra=str(canonicalize_name(extra)) if extra else None,
+                        group=str(canonicalize_name(group)) if group else None,
+                    )
+                )
+            found.append(tuple(current))
+        return tuple(found)
+
+
+def _list(path: Path, where: str, value: object) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _error(path, where, "an array", value)
+    return value
+
+
+def parse_uv_lock(text: str, *, path: Path) -> UvLock:
+    """Parse uv.lock text.  ``path`` names the file in errors; its folder anchors local paths.
+
+    Raises ``LockfileError`` for malformed TOML, an unsupported ``version``,
+    or a field of the wrong type, naming the file and the field.
+    """
+    return parse_uv_lock_data(loads_toml(text, path=path), path=path)
+
+
+def parse_uv_lock_data(data: Mapping[str, Any], *, path: Path) -> UvLock:
+    """Like ``parse_uv_lock``, from already-parsed TOML data."""
+    return _Parser(path, path.parent.resolve()).parse(data)
+
+
+# ---------------------------------------------------------------- selection
+
+
+def _encode(kind: str, package: str, name: str) -> str:
+    return f"{kind}-{len(package)}-{package}-{name}"
+
+
+def parse_default_groups(pyproject: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``tool.uv.default-groups`` of a parsed pyproject.toml: names, ``("*all*",)``, or ``None``."""
+    tool = pyproject.get("tool")
+    uv = tool.get("uv") if isinstance(tool, Mapping) else None
+    value = uv.get("default-groups") if isinstance(uv, Mapping) else None
+    if value == "all":
+        return ("*all*",)
+    if isinstance(value, list):
+        return tuple(str(canonicalize_name(str(v))) for v in value)
+    return None
+
+
+def _roots(lock: UvLock, selection: Selection) -> list[int]:
+    members = set(lock.members)
+    if selection.packages:
+        roots = []
+        for name in selection.packages:
+            found = lock.find(name)
+            if not found or (members and _name(name) not in members):
+                raise UsageError(
+                    f"package {name!r} is not a member of the workspace in {lock.path}",
+                    hint="name a workspace member: " + ", ".join(sorted(members))
+                    if members
+                    else None,
+                )
+            roots.extend(found)
+        return roots
+    project = [
+        i
+        for i, package in enumerate(lock.packages)
+        if package.source.kind in {"editable", "virtual", "directory"}
+        and package.source.path is not None
+        and Path(package.source.path) == lock.root
+    ]
+    if selection.all_packages or not project:
+        # A workspace whose root is not a project syncs every member.
+        names = members or {lock.packages[i].name for i in project}
+        return [
+            i
+            for i, package in enumerate(lock.packages)
+            if package.name in names and _is_local(package)
+        ]
+    return project
+
+
+def _is_local(package: LockPackage) -> bool:
+    return package.source.kind in {"editable", "virtual", "directory"}
+
+
+class _Walk:
+    """Breadth-first walk of the lock from the roots, as ``uv sync`` does it."""
+
+    def __init__(self, lock: UvLock, env: Mapping[str, str]) -> None:
+        self.lock = lock
+        self.env = dict(env)
+        self.activated: set[str] = set()
+        self.install: dict[int, bool] = {}
+        self.queue: deque[tuple[int, str | None]] = deque()
+        self.seen: set[tuple[int, str | None]] = set()
+
+    def holds(self, marker: Marker | None, extra: Iterable[str] = ()) -> bool:
+        if marker is None:
+            return True
+        return _evaluate(marker, _lock_env(self.env, self.activated | set(extra)))
+
+    def push(self, target: int, extras: Iterable[str]) -> None:
+        for item in (None, *extras):
+            if (target, item) not in self.seen:
+                self.seen.add((target, item))
+                self.queue.append((target, item))
+
+    def edges(self, index: int, extra: str | None) -> tuple[LockDependency, ...]:
+        package = self.lock.packages[index]
+        if extra is None:
+            return package.dependencies
+        return package.optional.get(extra, ())
+
+    def collect_extras(self) -> None:
+        """First pass (only with conflicts): activate every extra reachable from the roots."""
+        queue, seen = deque(self.queue), set(self.seen)
+        while queue:
+            index, extra = queue.popleft()
+            for dep in self.edges(index, extra):
+                name = self.lock.packages[dep.target].name
+                added = {_encode("extra", name, e) for e in dep.extras} - self.activated
+                if not self.holds(dep.marker, added):
+                    continue
+                self.activated |= added
+                for item in (None, *dep.extras):
+                    if (dep.target, item) not in seen:
+                        seen.add((dep.target, item))
+                        queue.append((dep.target, item))
+
+    def run(self) -> None:
+        while self.queue:
+            index, extra = self.queue.popleft()
+            for dep in self.edges(index, extra):
+                if self.holds(dep.marker):
+                    self.install.setdefault(dep.target, True)
+                    self.push(dep.target, dep.extras)
+
+
+def _check_conflicts(lock: UvLock, activated: set[str], groups: Iterable[tuple[str, str]]) -> None:
+    active_groups = {_encode("group", p, g) for p, g in groups}
+    for items in lock.conflicts:
+        hits = []
+        for item in items:
+            if item.extra and _encode("extra", item.package, item.extra) in activated:
+                hits.append(f"extra {item.extra!r} of {item.package}")
+            if item.group and _encode("group", item.package, item.group) in active_groups:
+                hits.append(f"group {item.group!r} of {item.package}")
+        if len(hits) > 1:
+            raise UsageError(
+                f"{' and '.join(hits)} are declared as conflicting in {lock.path}",
+                hint="select only one of them",
+            )
+
+
+def _check_environment(lock: UvLock, probe: Probe) -> None:
+    python = probe.markers.get("python_full_version", "")
+    if lock.requires_python is not None and not lock.requires_python.contains(
+        python, prereleases=True
+    ):
+        raise LockfileError(
+            f"{lock.path}: requires-python: the venv's Python {python} does not satisfy "
+            f"{lock.requires_python}",
+            hint="recreate the venv with a matching Python: uv sync --python <version>",
+            path=lock.path,
+        )
+    env = _lock_env(probe.environment)
+    if lock.supported_markers and not any(_evaluate(m, env) for m in lock.supported_markers):
+        raise LockfileError(
+            f"{lock.path}: supported-markers: this venv's platform is not among the lock's "
+            "supported environments",
+            hint="add it to tool.uv.environments and run: uv lock",
+            path=lock.path,
+        )
+
+
+def select_uv_lock(
+    lock: UvLock,
+    *,
+    probe: Probe,
+    selection: Selection,
+    default_groups: Sequence[str] | None = None,
+) -> WantedSet:
+    """What ``uv sync --frozen`` with ``selection`` installs into the probed venv.
+
+    ``default_groups`` is ``tool.uv.default-groups`` from the project's
+    pyproject.toml (``None``: uv's default, ``dev``; ``("*all*",)``: all).
+    Raises ``LockfileError`` when the venv's Python or platform is outside
+    what the lock supports, and ``UsageError`` for an unknown package, extra
+    or group, or conflicting extras/groups selected together.
+    """
+    _check_environment(lock, probe)
+    roots = _roots(lock, selection)
+    available_groups = {g for r in roots for g in lock.packages[r].groups}
+    available_groups |= set(lock.dependency_groups)
+    available_extras = {e for r in roots for e in lock.packages[r].optional}
+    defaults = DEFAULT_GROUPS if default_groups is None else tuple(default_groups)
+    if "*all*" in defaults:
+        defaults = tuple(available_groups)
+    groups = selection.active_groups(available_groups, defaults)
+    _check_names(lock, selection, available_groups, available_extras)
+
+    walk = _Walk(lock, probe.environment)
+    root_groups = _start(walk, roots, selection, groups)
+    _start_manifest(walk, groups, probe)
+    if lock.conflicts:
+        walk.collect_extras()
+        _check_conflicts(lock, walk.activated, root_groups)
+    walk.run()
+
+    dists: dict[NormalizedName, WantedDist] = {}
+    notes: list[str] = []
+    for index, install in sorted(walk.install.items()):
+        package = lock.packages[index]
+        if not install or package.source.kind == "virtual":
+            continue
+        wanted = _wanted(package, probe, selection)
+        if wanted.wheel is None and wanted.sdist is None and not wanted.source.direct:
+            notes.append(f"{wanted.label}: the lock has no wheel for this platform and no sdist")
+        dists[package.name] = wanted
+    return WantedSet(lockfile=lock.path, kind="uv.lock", dists=dists, notes=tuple(notes))
+
+
+def _start(
+    walk: _Walk, roots: Sequence[int], selection: Selection, groups: set[str]
+) -> list[tuple[str, str]]:
+    """Queue the roots, their extras and their groups; return the activated groups."""
+    lock = walk.lock
+    prod = selection.prod
+    root_groups: list[tuple[str, str]] = []
+    root_extras: dict[int, set[str]] = {}
+    for root in roots:
+        package = lock.packages[root]
+        root_extras[root] = selection.active_extras(package.optional)
+        root_groups.extend((package.name, g) for g in package.groups if g in groups)
+        if lock.conflicts:
+            walk.activated |= {_encode("extra", package.name, e) for e in root_extras[root]}
+            walk.activated |= {
+                _encode("group", package.name, g) for g in package.groups if g in groups
+            }
+    for root in roots:
+        package = lock.packages[root]
+        walk.install[root] = prod
+        if prod:
+            walk.queue.append((root, None))
+            walk.queue.extend((root, e) for e in sorted(root_extras[root]))
+        for group, deps in package.groups.items():
+            if group not in groups:
+                continue
+            for dep in deps:
+                if walk.holds(dep.marker):
+                    # A member left out by --only-group is installed when a group names it.
+                    walk.install[dep.target] = True
+                    walk.push(dep.target, dep.extras)
+    return root_groups
+
+
+def _start_manifest(walk: _Walk, groups: set[str], probe: Probe) -> None:
+    """Queue the workspace's own requirements (a non-project root's groups, scripts)."""
+    lock = walk.lock
+    manifest = list(lock.requirements)
+    for group, requirements in lock.dependency_groups.items():
+        if group in groups:
+            manifest.extend(requirements)
+    for requirement in manifest:
+        if not walk.holds(requirement.marker):
+            continue
+        for target in _find_for_env(lock, requirement.name, probe):
+            walk.install[target] = True
+            walk.push(target, requirement.extras)
+
+
+def _check_names(
+    lock: UvLock,
+    selection: Selection,
+    available_groups: set[str],
+    available_extras: set[str],
+) -> None:
+    asked_groups = {*selection.groups, *selection.only_groups}
+    unknown_groups = sorted({str(canonicalize_name(g)) for g in asked_groups} - available_groups)
+    if unknown_groups:
+        raise UsageError(
+            f"group {', '.join(unknown_groups)} is not defined in {lock.path}",
+            hint="defined groups: " + (", ".join(sorted(available_groups)) or "none"),
+        )
+    unknown_extras = sorted(
+        {str(canonicalize_name(e)) for e in selection.extras} - available_extras
+    )
+    if unknown_extras:
+        raise UsageError(
+            f"extra {', '.join(unknown_extras)} is not defined in {lock.path}",
+            hint="defined extras: " + (", ".join(sorted(available_extras)) or "none"),
+        )
+
+
+def _find_for_env(lock: UvLock, name: str, probe: Probe) -> list[int]:
+    found = lock.find(name)
+    if len(found) <= 1:
+        return found
+    env = _lock_env(probe.environment)
+    for index in found:
+        markers = lock.packages[index].resolution_markers
+        if not markers or any(_evaluate(Marker(_conflict_marker(m)), env) for m in markers):
+            return [index]
+    return found[:1]
+
+
+def _wanted(package: LockPackage, probe: Probe, selection: Selection) -> WantedDist:
+    source = package.source
+    if source.kind == "editable" and selection.no_editable:
+        source = Source(kind="directory", path=source.path)
+    return WantedDist(
+        name=package.name,
+        version=package.version,
+        source=source,
+        wheels=package.wheels,
+        wheel=best_wheel(package.wheels, probe.tags),
+        sdist=package.sdist,
+        requires_dist=package.requires_dist if _is_local(package) else None,
+    )

@@ -1,0 +1,145 @@
+"""The wanted set: what a lockfile says belongs in this venv, whatever its format.
+
+Every reader (uv.lock, pylock.toml, requirements.txt) ends in one
+``WantedSet`` of ``WantedDist`` entries, keyed by normalized name, already
+selected for the target interpreter (markers and tags) and the options the
+user gave (extras, groups, packages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.tags import Tag
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+from venv_doctor.installed import NormalizedName
+
+# Where a distribution comes from.  "registry" is an index; the direct kinds
+# are what PEP 610 direct_url.json records after an install.
+SOURCE_KINDS = frozenset(
+    {"registry", "git", "url", "path", "directory", "editable", "virtual", "unknown"}
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    """Where a wanted distribution comes from.
+
+    ``kind`` is one of ``SOURCE_KINDS``.  ``url`` is the index URL (registry),
+    the repository URL (git, without the ``#commit`` fragment) or the archive
+    URL (url).  ``path`` is an absolute local path (path: a wheel or sdist
+    file; directory/editable/virtual: a project folder).  ``commit`` is the
+    full git commit; ``subdirectory`` a folder inside a git repository or
+    archive.
+    """
+
+    kind: str
+    url: str | None = None
+    path: str | None = None
+    commit: str | None = None
+    requested_revision: str | None = None
+    subdirectory: str | None = None
+
+    @property
+    def editable(self) -> bool:
+        return self.kind == "editable"
+
+    @property
+    def direct(self) -> bool:
+        """Whether an install records a direct_url.json (anything but an index)."""
+        return self.kind not in {"registry", "unknown"}
+
+    def describe(self) -> str:
+        """A short human description: ``registry https://…``, ``editable /path``."""
+        if self.kind == "git":
+            return f"git {self.url}@{self.commit or self.requested_revision or '?'}"
+        where = self.path or self.url
+        return f"{self.kind} {where}" if where else self.kind
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Artifact:
+    """One file a distribution can be installed from: a wheel or an sdist.
+
+    ``url`` or ``path`` (absolute) locates it; ``filename`` is always set;
+    ``hashes`` maps algorithm to hex digest.
+    """
+
+    filename: str
+    url: str | None = None
+    path: str | None = None
+    hashes: Mapping[str, str] = field(default_factory=dict)
+    size: int | None = None
+
+    def wheel_tags(self) -> frozenset[Tag]:
+        """The tags a wheel file name declares (empty for an sdist or a bad name)."""
+        try:
+            return parse_wheel_filename(self.filename)[3]
+        except InvalidWheelFilename:
+            return frozenset()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WantedDist:
+    """One distribution the lockfile wants installed.
+
+    ``version`` is ``None`` only when the lock does not pin one (a dynamic
+    project version, an unpinned direct reference).  ``wheels`` are every
+    wheel the lock lists; ``wheel`` is the one that fits the target's tags
+    best (``None`` when none fits, then ``sdist`` is what would be built).
+    ``requires_dist`` is what the lock recorded of a local project's own
+    requirements (uv.lock ``[package.metadata]``), to notice an editable
+    whose installed metadata went stale.
+    """
+
+    name: NormalizedName
+    version: str | None
+    source: Source
+    wheels: tuple[Artifact, ...] = ()
+    wheel: Artifact | None = None
+    sdist: Artifact | None = None
+    requires_dist: tuple[str, ...] | None = None
+
+    @property
+    def editable(self) -> bool:
+        return self.source.editable
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}" if self.version else str(self.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WantedSet:
+    """Everything a lockfile wants installed in one venv, keyed by normalized name.
+
+    ``lockfile`` is the file it was read from and ``kind`` its format
+    (``uv.lock``, ``pylock``, ``requirements``).  ``notes`` are things worth
+    telling the user about the selection (for example a package with no
+    wheel for this platform).
+    """
+
+    lockfile: Path
+    kind: str
+    dists: Mapping[NormalizedName, WantedDist]
+    notes: tuple[str, ...] = ()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.dists
+
+    def get(self, name: str) -> WantedDist | None:
+        return self.dists.get(NormalizedName(name))
+
+
+def best_wheel(wheels: Sequence[Artifact], tags: Sequence[Tag]) -> Artifact | None:
+    """The wheel whose best tag ranks highest in ``tags`` (best first), or ``None``."""
+    rank = {tag: index for index, tag in enumerate(tags)}
+    best: tuple[int, Artifact] | None = None
+    for wheel in wheels:
+        ranks = [rank[tag] for tag in wheel.wheel_tags() if tag in rank]
+        if ranks and (best is None or min(ranks) < best[0]):
+            best = (min(ranks), wheel)
+    return best[1] if best else None

@@ -68,6 +68,11 @@ def site_packages(venv: Path) -> Path:
     return found
 
 
+def rel(venv: Path, path: Path) -> str:
+    """``path`` as check reports it: relative to ``venv``, with ``/`` separators."""
+    return path.relative_to(venv).as_posix()
+
+
 def run(
     cmd: Sequence[str | os.PathLike[str]],
     *,
@@ -147,13 +152,13 @@ class Tools:
         return path
 
     def uv_pip_install(
-        self, venv: Path, *reqs: str, link_mode: str = "copy", check: bool = True
+        self, venv: Path, *reqs: str, link_mode: str | None = "copy", check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        """``uv pip install`` into ``venv``."""
+        """``uv pip install`` into ``venv`` (``link_mode=None``: uv's default)."""
+        mode = () if link_mode is None else ("--link-mode", link_mode)
         return self.run_uv(
-            "pip", "install", "--python", venv / "bin" / "python", "--link-mode", link_mode,
-            *reqs, check=check,
-        )  # fmt: skip
+            "pip", "install", "--python", venv / "bin" / "python", *mode, *reqs, check=check
+        )
 
     def uv_pip_uninstall(
         self, venv: Path, *names: str, check: bool = True
@@ -274,6 +279,13 @@ class CheckResult:
     def of(self, code: str) -> list[dict[str, Any]]:
         """The findings with ``code``."""
         return [finding for finding in self.findings if finding["code"] == code]
+
+    def at(self, code: str, path: str) -> dict[str, Any]:
+        """The one finding with ``code`` about ``path``; fails when there is none."""
+        matches = [f for f in self.of(code) if f["path"] == path]
+        assert matches, f"no {code} finding for {path}; got:\n{self.stdout}"
+        assert len(matches) == 1, matches
+        return matches[0]
 
     def failing(self) -> list[dict[str, Any]]:
         """Findings that make ``check`` exit 1 (warnings and errors)."""

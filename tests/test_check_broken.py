@@ -1,0 +1,477 @@
+"""Each finding code, from a real venv broken the way uv and pip really break it.
+
+``chattr +i`` on one installed file stands in for a file Windows will not
+delete while a process holds it (a running ``ruff.exe``, a loaded ``.pyd``).
+What uv and pip leave behind was observed with uv 0.13 and pip 23/26:
+
+* uv removes the rows of RECORD in file order, and uv writes RECORD sorted,
+  so ``bin/`` scripts go first, then ``<name>-<ver>.dist-info/*``, then the
+  package files.  It stops at the first failure, with no rollback, and never
+  removes the (now empty) dist-info folder: the package folder is left
+  without __init__.py yet ``import`` still works, as a namespace package.
+* Later ``uv sync`` runs report success ("Checked", or "Uninstalled" with a
+  warning about the missing RECORD) and leave that state as it is.
+* pip renames what it removes to ``~xxx`` folders and deletes them at the
+  end; when the delete fails the ``~`` folder stays.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.tools import (
+    BASE_PYTHON,
+    ImmutableFiles,
+    Tools,
+    check_json,
+    checked,
+    rel,
+    site_packages,
+    write_pyproject,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def replace_file(path: Path, content: bytes) -> None:
+    """Give ``path`` new content without writing into it.
+
+    The installed file may be a hard link shared with uv's cache and other
+    venvs: unlink it first, as an editor that saves by rename would.
+    """
+    path.unlink()
+    path.write_bytes(content)
+
+
+def python_says(tools: Tools, venv: Path, code: str) -> str:
+    return tools.run(venv / "bin" / "python", "-c", code).stdout.strip()
+
+
+# -- half-removed packages ---------------------------------------------------
+
+
+def assert_half_removed_polarslike(venv: Path) -> None:
+    sp = site_packages(venv)
+    result = check_json(venv)
+    assert result.exit_code == 1
+    incomplete = result.at("dist-info-incomplete", rel(venv, sp / "polarslike-1.2.0.dist-info"))
+    assert incomplete["package"] == "polarslike"
+    assert incomplete["version"] == "1.2.0"
+    assert incomplete["severity"] == "error"
+    orphan = result.at("orphan-file", rel(venv, sp / "polarslike"))
+    assert orphan["severity"] == "warning"
+    # Nothing else in the venv is broken.
+    assert {f["package"] for f in result.failing()} <= {"polarslike", None}
+
+
+def test_uv_pip_uninstall_with_a_locked_native_module(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "polarslike", "rufflike")
+    sp = site_packages(venv)
+    immutable(sp / "polarslike" / "_native.abi3.so")
+
+    failed = tools.uv_pip_uninstall(venv, "polarslike", check=False)
+    assert failed.returncode != 0
+    assert "_native.abi3.so" in failed.stderr
+    # The state the issue describes: dist-info emptied, __init__.py gone, and
+    # the import still "works" as a namespace package.
+    assert os.listdir(sp / "polarslike-1.2.0.dist-info") == []
+    assert not (sp / "polarslike" / "__init__.py").exists()
+    assert python_says(tools, venv, "import polarslike; print(polarslike.__file__)") == "None"
+
+    assert_half_removed_polarslike(venv)
+
+
+def test_uv_remove_with_a_locked_file_then_uv_sync_says_all_is_well(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["rufflike", "polarslike"], link_mode="hardlink")
+    immutable(site_packages(venv) / "polarslike" / "_native.abi3.so")
+
+    failed = tools.run_uv(
+        "remove", "--link-mode", "hardlink", "polarslike", cwd=project, check=False
+    )
+    assert failed.returncode != 0
+    # uv rolls pyproject.toml back, and the next sync finds nothing to do.
+    assert "polarslike" in (project / "pyproject.toml").read_text()
+    again = tools.uv_sync(project, link_mode="hardlink")
+    assert again.returncode == 0
+
+    assert_half_removed_polarslike(venv)
+    # Checking through the project folder finds the same venv and writes to neither.
+    result = checked(project, "--format", "json", watch=[project], cwd=tmp_path)
+    assert result.report is not None
+    assert result.report["venv"] == str(venv)
+    assert "dist-info-incomplete" in result.codes
+
+
+def test_uv_sync_after_dropping_a_dependency_with_a_locked_file(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["rufflike", "polarslike"])
+    immutable(site_packages(venv) / "polarslike" / "_native.abi3.so")
+
+    write_pyproject(project, ["rufflike"])
+    assert tools.uv_sync(project, check=False).returncode != 0
+    # The second sync "uninstalls" the RECORD-less dist-info, reports success
+    # and changes nothing.
+    second = tools.uv_sync(project)
+    assert "missing `RECORD`" in second.stderr
+
+    assert_half_removed_polarslike(venv)
+
+
+def test_orphan_package_folder_after_its_dist_info_was_deleted(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    # pip refuses to uninstall without RECORD; deleting the empty dist-info
+    # by hand is the usual next step, and leaves the package folder unowned.
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "polarslike")
+    sp = site_packages(venv)
+    immutable(sp / "polarslike" / "_native.abi3.so")
+    tools.uv_pip_uninstall(venv, "polarslike", check=False)
+    (sp / "polarslike-1.2.0.dist-info").rmdir()
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    orphan = result.at("orphan-file", rel(venv, sp / "polarslike"))
+    assert orphan["package"] is None
+    assert result.of("dist-info-incomplete") == []
+
+
+def test_locked_record_leaves_a_dist_info_without_metadata(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    # A virus scanner holding RECORD open: the rows before it (INSTALLER,
+    # METADATA) are gone, RECORD and everything after it stay.
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "deplow")
+    sp = site_packages(venv)
+    dist_info = sp / "deplow-1.0.dist-info"
+    immutable(dist_info / "RECORD")
+    assert tools.uv_pip_uninstall(venv, "deplow", check=False).returncode != 0
+    assert not (dist_info / "METADATA").exists()
+    assert (sp / "deplow" / "__init__.py").exists()
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    incomplete = result.at("dist-info-incomplete", rel(venv, dist_info))
+    assert incomplete["package"] == "deplow"
+    assert incomplete["version"] == "1.0"
+    assert "METADATA" in incomplete["message"]
+    missing = result.at("file-missing", rel(venv, dist_info / "INSTALLER"))
+    assert (missing["package"], missing["version"]) == ("deplow", "1.0")
+    assert missing["severity"] == "error"
+    # The package's own files are all still there.
+    assert [f for f in result.of("file-missing") if "/deplow/" in f["path"]] == []
+
+
+# -- failed upgrades -----------------------------------------------------------
+
+
+def test_failed_upgrade_then_retry_leaves_two_versions(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "bumpy==1.0")
+    sp = site_packages(venv)
+    immutable(sp / "bumpy" / "old.py")
+
+    assert tools.uv_pip_install(venv, "bumpy==2.0", check=False).returncode != 0
+    retry = tools.uv_pip_install(venv, "bumpy==2.0")
+    assert "missing `RECORD`" in retry.stderr
+    listed = tools.run_uv("pip", "list", "--python", venv / "bin" / "python").stdout
+    assert "1.0" in listed
+    assert "2.0" in listed
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    duplicates = result.of("duplicate-distribution")
+    assert duplicates
+    assert {f["package"] for f in duplicates} == {"bumpy"}
+    # It says which copy the files on disk belong to: all of 2.0's files are there.
+    assert all("bumpy-2.0.dist-info" in f["message"] for f in duplicates)
+    stale = result.at("duplicate-distribution", rel(venv, sp / "bumpy-1.0.dist-info"))
+    assert stale["version"] == "1.0"
+    assert result.at("dist-info-incomplete", rel(venv, sp / "bumpy-1.0.dist-info"))
+    leftover = result.at("orphan-file", rel(venv, sp / "bumpy"))
+    assert "old.py" in leftover["message"]
+    assert result.of("file-missing") == []
+
+
+def test_failed_upgrade_over_a_locked_file_leaves_mixed_versions(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "bumpy==1.0")
+    sp = site_packages(venv)
+    immutable(sp / "bumpy" / "__init__.py")
+    assert tools.uv_pip_install(venv, "bumpy==2.0", check=False).returncode != 0
+    # The retry gets as far as writing 2.0's metadata, then fails on the same file.
+    assert tools.uv_pip_install(venv, "bumpy==2.0", check=False).returncode != 0
+    assert (sp / "bumpy-2.0.dist-info" / "RECORD").is_file()
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    missing = result.at("file-missing", rel(venv, sp / "bumpy" / "new.py"))
+    assert (missing["package"], missing["version"]) == ("bumpy", "2.0")
+    modified = result.at("file-modified", rel(venv, sp / "bumpy" / "__init__.py"))
+    assert (modified["package"], modified["version"]) == ("bumpy", "2.0")
+    assert {f["package"] for f in result.of("duplicate-distribution")} == {"bumpy"}
+    # The files on disk match neither copy completely.
+    assert not any("match bumpy 2.0" in f["message"] for f in result.of("duplicate-distribution"))
+
+
+# -- pip's stash ---------------------------------------------------------------
+
+
+def test_pip_uninstall_with_a_locked_file_leaves_its_stash(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    venv = tools.make_pip_venv(tmp_path / "venv", "polarslike", "rufflike")
+    sp = site_packages(venv)
+    immutable(sp / "polarslike" / "_native.abi3.so")
+
+    failed = tools.pip(venv, "uninstall", "-y", "polarslike", check=False)
+    assert failed.returncode != 0
+    assert (sp / "~olarslike" / "_native.abi3.so").is_file()
+    assert not (sp / "polarslike").exists()
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    stash = result.at("stash-leftover", rel(venv, sp / "~olarslike"))
+    assert stash["severity"] == "warning"
+    assert {f["code"] for f in result.failing()} == {"stash-leftover"}
+
+
+def test_pip_upgrade_with_a_locked_file_leaves_its_stash(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    venv = tools.make_pip_venv(tmp_path / "venv", "bumpy==1.0")
+    sp = site_packages(venv)
+    immutable(sp / "bumpy" / "old.py")
+    assert tools.pip_install(venv, "bumpy==2.0", check=False).returncode != 0
+    assert (sp / "bumpy-2.0.dist-info" / "RECORD").is_file()
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    assert result.at("stash-leftover", rel(venv, sp / "~umpy"))
+    assert result.of("duplicate-distribution") == []
+
+
+# -- the uv cache ---------------------------------------------------------------
+
+
+def test_symlink_mode_after_uv_cache_clean(tools: Tools, tmp_path: Path) -> None:
+    own = tools.with_uv_cache(tmp_path / "uv-cache")
+    project = tmp_path / "proj"
+    venv = own.uv_project(project, ["polarslike", "rufflike"], link_mode="symlink")
+    sp = site_packages(venv)
+    assert (sp / "polarslike" / "frame.py").is_symlink()
+    own.run_uv("cache", "clean")
+    assert not (sp / "polarslike" / "frame.py").exists()
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    dangling = result.at("dangling-symlink", rel(venv, sp / "polarslike" / "frame.py"))
+    assert dangling["package"] == "polarslike"
+    assert dangling["version"] == "1.2.0"
+    # The binary script was linked too.
+    assert result.at("dangling-symlink", rel(venv, venv / "bin" / "rufflike"))["package"] == (
+        "rufflike"
+    )
+    assert result.of("file-missing") == []
+
+
+def test_editing_a_hardlinked_file_the_safe_way_is_file_modified(
+    tools: Tools, tmp_path: Path
+) -> None:
+    venv = tools.uv_project(tmp_path / "proj", ["polarslike"], link_mode="hardlink")
+    target = site_packages(venv) / "polarslike" / "frame.py"
+    assert target.stat().st_nlink > 1
+    replace_file(target, b"class DataFrame:\n    patched = True\n")
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    modified = result.at("file-modified", rel(venv, target))
+    assert (modified["package"], modified["version"]) == ("polarslike", "1.2.0")
+    # The other files are still shared with the cache; that one is not.
+    links = result.of("cache-hardlink")
+    assert links
+    assert {f["severity"] for f in links} == {"info"}
+
+
+# -- wheels that ship a wrong RECORD -------------------------------------------
+
+
+@pytest.mark.parametrize("installer", [pytest.param("uv", id="uv"), pytest.param("pip", id="pip")])
+def test_fresh_install_of_a_wheel_with_a_wrong_record_hash(
+    tools: Tools, tmp_path: Path, installer: str
+) -> None:
+    # Neither uv nor pip checks or rewrites RECORD hashes of the files they copy.
+    if installer == "uv":
+        venv = tools.make_uv_venv(tmp_path / "venv")
+        tools.uv_pip_install(venv, "badhash", "polarslike")
+    else:
+        venv = tools.make_pip_venv(tmp_path / "venv", "badhash", "polarslike")
+    path = rel(venv, site_packages(venv) / "badhash" / "__init__.py")
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    modified = result.at("file-modified", path)
+    assert modified["package"] == "badhash"
+    assert "RECORD" in (modified["hint"] or "")
+    assert [f["code"] for f in result.failing()] == ["file-modified"]
+
+    silenced = check_json(venv, "--ignore", "file-modified")
+    assert silenced.exit_code == 0
+    assert silenced.of("file-modified") == []
+
+
+# -- unsafe RECORD ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "row_path",
+    [
+        pytest.param("../../../../outside.txt", id="dotdot"),
+        pytest.param("/etc/hostname", id="absolute"),
+    ],
+)
+def test_record_row_pointing_outside_the_venv(tools: Tools, tmp_path: Path, row_path: str) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "deplow")
+    (tmp_path / "outside.txt").write_text("not part of any venv\n")
+    record = site_packages(venv) / "deplow-1.0.dist-info" / "RECORD"
+    replace_file(record, record.read_bytes() + f"{row_path},,\n".encode())
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    unsafe = result.of("record-unsafe-path")
+    assert len(unsafe) == 1, result.stdout
+    assert unsafe[0]["package"] == "deplow"
+    assert unsafe[0]["severity"] == "error"
+    # Legitimate rows reaching bin/ are not unsafe.
+    tools.uv_pip_install(venv, "rufflike")
+    assert len(check_json(venv).of("record-unsafe-path")) == 1
+
+
+# -- moved projects, editables, interpreters -----------------------------------
+
+
+def test_moved_uv_project(tools: Tools, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    (project / "src" / "app").mkdir(parents=True)
+    (project / "src" / "app" / "__init__.py").write_text("VALUE = 1\n")
+    tools.uv_project(project, ["rufflike"], package=True)
+    moved = tmp_path / "renamed"
+    project.rename(moved)
+    venv = moved / ".venv"
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    stale = result.at("script-stale-shebang", "bin/rufflike-py")
+    assert stale["package"] == "rufflike"
+    assert str(project) in stale["message"]
+    # The binary script has no shebang: nothing to be stale.
+    assert [f for f in result.of("script-stale-shebang") if f["path"] == "bin/rufflike"] == []
+    editable = result.of("editable-target-missing")
+    assert editable
+    assert {f["package"] for f in editable} == {"app"}
+
+
+def test_moved_pip_venv(tools: Tools, tmp_path: Path) -> None:
+    venv = tools.make_pip_venv(tmp_path / "venv", "rufflike")
+    moved = tmp_path / "elsewhere"
+    venv.rename(moved)
+
+    result = check_json(moved)
+    assert result.exit_code == 1
+    assert result.at("script-stale-shebang", "bin/rufflike-py")["package"] == "rufflike"
+    assert result.at("script-stale-shebang", "bin/pip")["package"] == "pip"
+
+
+def test_editable_install_whose_source_was_deleted(tools: Tools, tmp_path: Path) -> None:
+    source = tmp_path / "checkout"
+    (source / "src" / "app").mkdir(parents=True)
+    (source / "src" / "app" / "__init__.py").write_text("VALUE = 1\n")
+    write_pyproject(source, [], package=True)
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.run_uv("pip", "install", "--python", venv / "bin" / "python", "-e", source)
+    assert check_json(venv).exit_code == 0
+    shutil.rmtree(source)
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    editable = result.of("editable-target-missing")
+    assert editable
+    assert {(f["package"], f["version"]) for f in editable} == {("app", "0.1.0")}
+
+
+def test_editable_project_whose_src_folder_was_renamed(tools: Tools, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    (project / "src" / "app").mkdir(parents=True)
+    (project / "src" / "app" / "__init__.py").write_text("VALUE = 1\n")
+    venv = tools.uv_project(project, [], package=True)
+    (project / "src").rename(project / "source")
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    assert {f["package"] for f in result.of("editable-target-missing")} == {"app"}
+
+
+def throwaway_base_python(base: Path) -> Path:
+    """A base interpreter that can be deleted: a copy of this Python's binary.
+
+    Only the binary is copied; the standard library is a symlink to the real
+    one, which is where the copied binary looks for it (``<base>/lib/pythonX.Y``).
+    """
+    real = Path(os.path.realpath(BASE_PYTHON))
+    (base / "bin").mkdir(parents=True)
+    (base / "lib").mkdir()
+    python = base / "bin" / real.name
+    shutil.copy2(real, python)
+    version = real.name.removeprefix("python")
+    (base / "lib" / f"python{version}").symlink_to(real.parents[1] / "lib" / f"python{version}")
+    return python
+
+
+@pytest.mark.parametrize("maker", [pytest.param("venv", id="venv"), pytest.param("uv", id="uv")])
+def test_base_interpreter_removed(tools: Tools, tmp_path: Path, maker: str) -> None:
+    python = throwaway_base_python(tmp_path / "base")
+    if maker == "venv":
+        venv = tools.make_pip_venv(tmp_path / "venv", python=python)
+    else:
+        venv = tools.make_uv_venv(tmp_path / "venv", python=python)
+    tools.uv_pip_install(venv, "rufflike")
+    assert tools.run(venv / "bin" / "python", "-c", "import rufflike").returncode == 0
+    assert check_json(venv).exit_code == 0
+
+    shutil.rmtree(tmp_path / "base")
+    assert not (venv / "bin" / "python").exists()
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    missing = result.of("interpreter-missing")
+    assert missing, result.stdout
+    assert {f["severity"] for f in missing} == {"error"}
+    assert any(str(tmp_path / "base") in f["message"] for f in missing)
+
+
+def test_pyvenv_cfg_deleted(tools: Tools, tmp_path: Path) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "rufflike")
+    (venv / "pyvenv.cfg").unlink()
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    assert result.at("interpreter-missing", "pyvenv.cfg")["severity"] == "error"

@@ -75,6 +75,7 @@ def test_venv_relative_windows(path, expected):
         ("pkg/__pycache__/mod.cpython-311.pyc", True),
         ("pkg/mod.pyc", True),
         ("__pycache__/x.cpython-311.pyc", True),
+        ("pkg/_vendor/__pycache__", True),
         ("pkg/mod.py", False),
     ],
 )

@@ -120,7 +120,7 @@ def venv_relative(path: str, base: str, root: str, *, windows: bool) -> str | No
 def is_bytecode(path: str) -> bool:
     """Compiled bytecode, which RECORD may or may not list and is never missing."""
     return (
-        path.endswith((".pyc", ".pyo"))
+        path.endswith((".pyc", ".pyo", "/__pycache__"))
         or "/__pycache__/" in path
-        or path.startswith("__pycache__/")
+        or path.startswith("__pycache__")
     )

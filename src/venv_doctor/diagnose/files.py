@@ -105,8 +105,10 @@ def _row_problem(
             path=rel,
             hint=reinstall_hint(dist) + " with --link-mode copy",
         )
-    if entry.kind == LINK and entry.target == TARGET_DIR:
-        return None
+    if row.hash_value is None and (
+        entry.kind == DIR or (entry.kind == LINK and entry.target == TARGET_DIR)
+    ):
+        return None  # some tools (virtualenv's seeder) list folders in RECORD
     modified = None
     if entry.kind in (DIR, OTHER) or (entry.kind == LINK and entry.target != TARGET_FILE):
         modified = "is not a regular file"

@@ -92,7 +92,9 @@ class WantedDist:
     best (``None`` when none fits, then ``sdist`` is what would be built).
     ``requires_dist`` is what the lock recorded of a local project's own
     requirements (uv.lock ``[package.metadata]``), to notice an editable
-    whose installed metadata went stale.
+    whose installed metadata went stale.  ``hashes`` are ``algo:hex`` digests
+    any of its files may have when the lock does not say which file has which
+    (requirements files' ``--hash``).
     """
 
     name: NormalizedName
@@ -102,6 +104,7 @@ class WantedDist:
     wheel: Artifact | None = None
     sdist: Artifact | None = None
     requires_dist: tuple[str, ...] | None = None
+    hashes: tuple[str, ...] = ()
 
     @property
     def editable(self) -> bool:

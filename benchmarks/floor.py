@@ -17,13 +17,15 @@ import base64
 import csv
 import hashlib
 import io
+import marshal
 import os
 import queue
 import resource
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -192,6 +194,20 @@ def h_osread_small_only(path: str, size: int) -> bytes:
         os.close(fd)
 
 
+def h_read_twice(path: str, size: int) -> bytes:
+    """os.read(size+1), then os.read(1 MiB) until empty: one more syscall per file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        h = hashlib.new("sha256")
+        data = os.read(fd, size + 1)
+        while data:
+            h.update(data)
+            data = os.read(fd, CHUNK)
+        return h.digest()
+    finally:
+        os.close(fd)
+
+
 def open_read_only(path: str, size: int) -> bytes:
     """I/O alone, no hashing: the syscall part of the cost."""
     fd = os.open(path, os.O_RDONLY)
@@ -227,6 +243,29 @@ def hash_threads(files: list[tuple[str, int, bytes | None]], fn: Callable[[str, 
     ts = [threading.Thread(target=work, args=(i,)) for i in range(n)]
     for t in ts:
         t.start()
+    for t in ts:
+        t.join()
+    return sum(bad)
+
+
+def hash_static_shares(files: list[tuple[str, int, bytes | None]],
+                       fn: Callable[[str, int], bytes], n: int) -> int:
+    """Files dealt biggest first to the least loaded of n fixed shares, one thread each."""
+    shares: list[list[tuple[str, int, bytes | None]]] = [[] for _ in range(n)]
+    load = [0] * n
+    for item in sorted(files, key=lambda x: -x[1]):
+        i = load.index(min(load))
+        shares[i].append(item)
+        load[i] += item[1] + 4096
+    bad = [0] * n
+
+    def work(i: int) -> None:
+        bad[i] = sum(d is not None and fn(p, s) != d for p, s, d in shares[i])
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(1, n)]
+    for t in ts:
+        t.start()
+    work(0)
     for t in ts:
         t.join()
     return sum(bad)
@@ -286,6 +325,91 @@ def hash_fork(files: list[tuple[str, int, bytes | None]], fn: Callable[[str, int
     return bad
 
 
+# -- a whole --quick pass, as lean as it gets -----------------------------------
+
+
+
+def _walk_names(venv: str, tops: list[str]) -> set[str]:
+    """Venv-relative paths of every non-folder below ``tops``, by d_type, skipping
+    __pycache__."""
+    walked: set[str] = set()
+    stack = list(tops)
+    while stack:
+        rel = stack.pop()
+        with os.scandir(os.path.join(venv, rel)) as it:
+            for e in it:
+                child = f"{rel}/{e.name}"
+                if not e.is_dir(follow_symlinks=False):
+                    walked.add(child)
+                elif e.name != "__pycache__":
+                    stack.append(child)
+    return walked
+
+
+def _record_rows(text: str) -> Iterable[list[str]]:
+    if '"' in text:
+        return csv.reader(io.StringIO(text))
+    return (line.rsplit(",", 2) for line in text.splitlines())
+
+
+def quick_model(venv: str, *, fork: bool = False) -> tuple[int, int, int, int]:
+    """What ``check --quick`` must do at least, the cheapest way found above.
+
+    Walk site-packages and bin by d_type only (no stat), never entering __pycache__;
+    parse every RECORD with the split fast path; turn RECORD paths into venv-relative
+    ones by concatenation unless they hold './', '//' or a backslash (normpath then); lstat each
+    listed file relative to a venv fd and compare its size; orphans are the walked
+    files no RECORD lists.  With ``fork``, a child process walks (and sends the names
+    back with marshal) while this one parses and stats.
+    Returns (entries walked, rows, size mismatches, orphans).
+    """
+    site = os.path.relpath(find_site_packages(Path(venv)), venv)
+    if fork:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            with os.fdopen(w, "wb") as out:
+                out.write(marshal.dumps(list(_walk_names(venv, [site, "bin"]))))
+            os._exit(0)
+        os.close(w)
+    else:
+        walked = _walk_names(venv, [site, "bin"])
+    owned: set[str] = set()
+    rows = bad = 0
+    root_fd = os.open(venv, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in os.listdir(os.path.join(venv, site)):
+            if not name.endswith(".dist-info"):
+                continue
+            with open(os.path.join(venv, site, name, "RECORD"), "rb") as f:
+                text = f.read().decode("utf-8", "surrogateescape")
+            for fields in _record_rows(text):
+                if len(fields) != 3:
+                    continue
+                path, _, size = fields
+                rows += 1
+                if path[0] == "/" or "./" in path or "//" in path or "\\" in path:
+                    rel = os.path.normpath(os.path.join(site, path))
+                else:
+                    rel = f"{site}/{path}"
+                owned.add(rel)
+                try:
+                    st = os.stat(rel, dir_fd=root_fd, follow_symlinks=False)
+                except OSError:
+                    bad += 1
+                    continue
+                bad += bool(size) and st.st_size != int(size)
+    finally:
+        os.close(root_fd)
+    if fork:
+        with os.fdopen(r, "rb") as inp:
+            walked = set(marshal.loads(inp.read()))  # noqa: S302 -- our own child wrote it
+        os.waitpid(pid, 0)
+    orphans = {p.split("/", 4)[3] if p.startswith(site) else p for p in walked - owned}
+    return len(walked), rows, bad, len(orphans)
+
+
 # -- driver -------------------------------------------------------------------
 
 
@@ -338,6 +462,19 @@ def main(argv: list[str] | None = None) -> int:
     t, n = best_of(args.rounds, lambda: lstat_threads(paths, 2))
     show("os.lstat, 2 threads", t, f"{n} bytes")
 
+    print("a whole --quick pass")
+    t, n = best_of(args.rounds, lambda: quick_model(venv))
+    show("walk (d_type) + parse + lstat listed + orphans", t, f"{n}")
+    t, n = best_of(args.rounds, lambda: quick_model(venv, fork=True))
+    show("same, a forked child walks while the parent stats", t, f"{n}")
+    for label, code in (("python -c pass", "pass"),
+                        ("python -c 'import click'", "import click"),
+                        ("python -c 'import packaging.tags'", "import packaging.tags"),
+                        ("python -c 'import rich.console'", "import rich.console")):
+        t, _ = best_of(args.rounds, lambda code=code: subprocess.run(
+            [sys.executable, "-c", code], check=False))
+        show(f"startup: {label}", t, "")
+
     if not args.skip_hash:
         hash_experiments(files, args.rounds, show)
 
@@ -370,6 +507,10 @@ def hash_experiments(files: list[tuple[str, int, bytes | None]], rounds: int,
          lambda: hash_all(files, h_osread_small_only)),
         ("1 thread: os.readv into reused 1 MiB buffer",
          lambda: hash_all(files, h_readinto)),
+        ("2 threads, static byte-balanced shares: read twice",
+         lambda: hash_static_shares(files, h_read_twice, 2)),
+        ("2 threads, static byte-balanced shares: os.read once",
+         lambda: hash_static_shares(files, h_osread_small_only, 2)),
         ("2 threads, queue biggest first: os.read",
          lambda: hash_threads(files, h_osread_small_only, 2)),
         ("2 threads, queue biggest first: readv reused buffer",

@@ -536,13 +536,7 @@ def _roots(lock: UvLock, selection: Selection) -> list[int]:
                 )
             roots.extend(found)
         return roots
-    project = [
-        i
-        for i, package in enumerate(lock.packages)
-        if package.source.kind in {"editable", "virtual", "directory"}
-        and package.source.path is not None
-        and Path(package.source.path) == lock.root
-    ]
+    project = _project_roots(lock)
     if selection.all_packages or not project:
         # A workspace whose root is not a project syncs every member.
         names = members or {lock.packages[i].name for i in project}
@@ -552,6 +546,17 @@ def _roots(lock: UvLock, selection: Selection) -> list[int]:
             if package.name in names and _is_local(package)
         ]
     return project
+
+
+def _project_roots(lock: UvLock) -> list[int]:
+    """The package whose source is the lock's own folder: the root project, if any."""
+    return [
+        i
+        for i, package in enumerate(lock.packages)
+        if _is_local(package)
+        and package.source.path is not None
+        and Path(package.source.path) == lock.root
+    ]
 
 
 def _is_local(package: LockPackage) -> bool:
@@ -666,7 +671,11 @@ def select_uv_lock(
     _check_environment(lock, probe)
     roots = _roots(lock, selection)
     available_groups = {g for r in roots for g in lock.packages[r].groups}
-    available_groups |= set(lock.dependency_groups)
+    # The lock's own requirements belong to a workspace root that is not a
+    # project; uv uses them only when syncing that whole workspace.
+    use_manifest = not selection.packages and not _project_roots(lock)
+    if use_manifest:
+        available_groups |= set(lock.dependency_groups)
     available_extras = {e for r in roots for e in lock.packages[r].optional}
     defaults = DEFAULT_GROUPS if default_groups is None else tuple(default_groups)
     if "*all*" in defaults:
@@ -676,7 +685,8 @@ def select_uv_lock(
 
     walk = _Walk(lock, probe.environment)
     root_groups = _start(walk, roots, selection, groups)
-    _start_manifest(walk, groups, probe)
+    if use_manifest:
+        _start_manifest(walk, groups, probe)
     if lock.conflicts:
         walk.collect_extras()
         _check_conflicts(lock, walk.activated, root_groups)

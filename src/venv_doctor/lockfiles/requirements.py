@@ -236,7 +236,14 @@ class _Reader:
         name = requirement.name
         if requirement.url:
             source = _source_for_url(requirement.url, self.root, editable=False)
-            self.store(number, name, None, source, hashes)
+            # A wheel or sdist file name carries the version; a folder or repository does not.
+            named = _name_from_filename(requirement.url) if source.kind in {"path", "url"} else None
+            version = (
+                named[1]
+                if named and canonicalize_name(named[0]) == canonicalize_name(name)
+                else None
+            )
+            self.store(number, name, version, source, hashes)
             return
         specs = list(requirement.specifier)
         pinned = (

@@ -297,16 +297,24 @@ def run_check(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     python: str = sys.executable,
+    timeout: float = 120,
 ) -> CheckResult:
-    """Run ``python -m venv_doctor check *args`` and parse its JSON output if any."""
+    """Run ``python -m venv_doctor check *args`` and parse its JSON output if any.
+
+    A run that takes longer than ``timeout`` seconds fails the test (a check
+    that opens a FIFO or follows a symlink loop would hang).
+    """
     argv = [python, "-m", "venv_doctor", "check", *(os.fspath(arg) for arg in args)]
     environ = clean_environ() if env is None else dict(env)
     # Keep rich from wrapping or colouring text output in a captured pipe.
     environ.setdefault("NO_COLOR", "1")
     environ.setdefault("COLUMNS", "200")
-    proc = subprocess.run(
-        argv, env=environ, cwd=cwd, capture_output=True, text=True, check=False, timeout=300
-    )
+    try:
+        proc = subprocess.run(
+            argv, env=environ, cwd=cwd, capture_output=True, text=True, check=False, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"check did not finish within {timeout}s: {argv}") from exc
     report = None
     if "json" in argv and proc.stdout.strip():
         try:
@@ -326,6 +334,7 @@ def checked(
     watch: Sequence[Path],
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
+    timeout: float = 120,
 ) -> CheckResult:
     """``run_check`` that also proves the run wrote nothing under ``watch``.
 
@@ -334,7 +343,7 @@ def checked(
     severities of the JSON findings.
     """
     before = {root: tree_digest(root) for root in watch}
-    result = run_check(*args, cwd=cwd, env=env)
+    result = run_check(*args, cwd=cwd, env=env, timeout=timeout)
     for root in watch:
         assert_same_tree(before[root], tree_digest(root), root)
     output = result.stdout + result.stderr
@@ -345,9 +354,26 @@ def checked(
     return result
 
 
-def check_json(venv: Path, *args: str | os.PathLike[str], cwd: Path | None = None) -> CheckResult:
-    """``venv-doctor check VENV --format json ARGS``, proving nothing was written."""
-    return checked(venv, "--format", "json", *args, watch=[venv], cwd=cwd or venv.parent)
+def check_json(
+    venv: Path,
+    *args: str | os.PathLike[str],
+    cwd: Path | None = None,
+    watch: Sequence[Path] = (),
+    timeout: float = 120,
+) -> CheckResult:
+    """``venv-doctor check VENV --format json ARGS``, proving nothing was written.
+
+    ``watch`` adds folders besides the venv that must not change either.
+    """
+    return checked(
+        venv,
+        "--format",
+        "json",
+        *args,
+        watch=[venv, *watch],
+        cwd=cwd or venv.parent,
+        timeout=timeout,
+    )
 
 
 # -- the file tree -------------------------------------------------------------

@@ -1,46 +1,101 @@
-"""``check`` from start to end: locate, read, diagnose, filter."""
+"""``check`` from start to end: locate, read, probe, diagnose, filter."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from venv_doctor.config import load_settings
 from venv_doctor.diagnose import diagnose
-from venv_doctor.findings import filter_findings, parse_code_list
-from venv_doctor.layout import find_venv, read_layout
+from venv_doctor.findings import Finding, filter_findings, parse_code_list, sort_key
+from venv_doctor.layout import VenvLayout, find_venv, read_layout
+from venv_doctor.lockfiles import Selection, WantedSet, find_lockfile, load_wanted
 from venv_doctor.report.model import CheckResult
 from venv_doctor.scan import take_snapshot
+from venv_doctor.snapshot import Snapshot
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockOptions:
+    """Which lockfile to compare against, and which parts of it (``uv sync``'s flags)."""
+
+    path: Path | None = None
+    disabled: bool = False
+    selection: Selection = field(default_factory=Selection)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checked:
+    """Everything one check produced, for ``check`` to report and ``fix`` to plan from."""
+
+    layout: VenvLayout
+    snapshot: Snapshot
+    wanted: WantedSet | None
+    result: CheckResult
+
+
+def locate(
+    path: Path | None, *, venv_option: Path | None, environ: Mapping[str, str], cwd: Path
+) -> VenvLayout:
+    return read_layout(find_venv(path, venv_option=venv_option, environ=environ, cwd=cwd))
+
+
+def resolve_lockfile(layout: VenvLayout, options: LockOptions, cwd: Path) -> Path | None:
+    """``--from FILE``, else the project's own lockfile beside the venv, unless ``--no-lock``."""
+    if options.path is not None:
+        return cwd / options.path
+    if options.disabled:
+        return None
+    return find_lockfile(layout.root.parent)
 
 
 def run_check(
-    path: Path | None,
+    layout: VenvLayout,
     *,
-    venv_option: Path | None,
     quick: bool,
     select: str | None,
     ignore: str | None,
+    lock: LockOptions,
     environ: Mapping[str, str],
     cwd: Path,
-) -> CheckResult:
+) -> Checked:
     """Check one venv and return its findings, filtered as asked."""
+    from venv_doctor.diagnose.lock import lock_findings, preserved_packages
+    from venv_doctor.diagnose.requirements import dependency_findings
+    from venv_doctor.probe import probe_interpreter
+
     selected = parse_code_list(select)
     ignored = parse_code_list(ignore)
-    root = find_venv(path, venv_option=venv_option, environ=environ, cwd=cwd)
-    layout = read_layout(root)
     settings = load_settings(layout.root.parent)
+    lockfile = resolve_lockfile(layout, lock, cwd)
+    # The one time the target's interpreter runs: markers and tags.
+    probe = probe_interpreter(layout)
+    wanted = load_wanted(lockfile, probe=probe, selection=lock.selection) if lockfile else None
     snapshot = take_snapshot(layout, hashes=not quick, environ=environ)
-    findings = [f for f in diagnose(snapshot) if settings.keeps(f)]
+
+    findings: list[Finding] = diagnose(snapshot)
+    if wanted is not None:
+        keep = preserved_packages(layout.cfg) if wanted.kind == "uv.lock" else frozenset()
+        findings += lock_findings(wanted, snapshot.dists, keep=keep)
+    findings += dependency_findings(snapshot.dists, probe.environment)
+    findings = [f for f in findings if settings.keeps(f)]
     findings = filter_findings(
-        findings,
-        select=selected or settings.select,
-        ignore=ignored | settings.ignore,
+        findings, select=selected or settings.select, ignore=ignored | settings.ignore
     )
-    return CheckResult(
+    notes = list(wanted.notes) if wanted is not None else []
+    if probe.derived:
+        notes.append(
+            f"could not run {probe.interpreter} ({probe.reason}); markers and tags were "
+            "derived from pyvenv.cfg and this platform"
+        )
+    result = CheckResult(
         venv=str(layout.root),
-        lockfile=None,
+        lockfile=str(wanted.lockfile) if wanted is not None else None,
         quick=quick,
-        findings=tuple(findings),
+        findings=tuple(sorted(findings, key=sort_key)),
         distributions=len(snapshot.dists),
         files=sum(len(files) for files in snapshot.owned.values()),
+        notes=tuple(notes),
     )
+    return Checked(layout=layout, snapshot=snapshot, wanted=wanted, result=result)

@@ -15,6 +15,7 @@ from typing import Any, NewType
 
 from packaging.utils import canonicalize_name
 
+from venv_doctor.readfile import read_regular
 from venv_doctor.records import RecordProblem, RecordRow, parse_record
 
 NormalizedName = NewType("NormalizedName", str)
@@ -116,8 +117,7 @@ def parse_installed_files(text: str) -> list[RecordRow]:
 
 
 def _read_text(path: str) -> str:
-    with open(path, "rb") as handle:
-        data = handle.read()
+    data = read_regular(path)
     # surrogateescape keeps undecodable bytes (so RECORD parsing can flag them)
     # and turns back into the same bytes for os functions.
     return data.decode("utf-8", "surrogateescape")

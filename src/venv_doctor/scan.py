@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from venv_doctor.editables import file_url_path, finder_mapping, is_editable_finder, pth_paths
 from venv_doctor.installed import InstalledDist, Unreadable, read_distributions
 from venv_doctor.layout import VenvLayout, is_venv_own_script
+from venv_doctor.readfile import read_regular
 from venv_doctor.records import venv_relative
 from venv_doctor.snapshot import (
     DIR,
@@ -331,12 +332,11 @@ def _read_shebangs(
             continue
         path = os.path.join(layout.root, rel)
         try:
-            with open(path, "rb") as handle:
-                if name.lower().endswith(".exe"):
-                    handle.seek(max(0, entry.size - 65536))
-                    interpreter = interpreter_of_exe(handle.read())
-                else:
-                    interpreter = interpreter_of_script(handle.read(1024))
+            if name.lower().endswith(".exe"):
+                # A launcher is a small stub with the shebang and a zip appended.
+                interpreter = interpreter_of_exe(read_regular(path, 1024 * 1024)[-65536:])
+            else:
+                interpreter = interpreter_of_script(read_regular(path, 1024))
         except OSError as exc:
             unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
             continue
@@ -370,8 +370,7 @@ def _editable_pointers(
         if kind is None:
             continue
         try:
-            with open(site / name, "rb") as handle:
-                text = handle.read(1024 * 1024).decode("utf-8", "replace")
+            text = read_regular(str(site / name), 1024 * 1024).decode("utf-8", "replace")
         except OSError as exc:
             unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
             continue

@@ -16,6 +16,7 @@ class CheckResult:
     findings: tuple[Finding, ...]
     distributions: int
     files: int
+    notes: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:

@@ -25,6 +25,8 @@ def render(result: CheckResult, console: Console) -> None:
         f"{result.files} files, {mode}"
         + (f", lockfile {escape(result.lockfile)}" if result.lockfile else "")
     )
+    for note in result.notes:
+        console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
     groups: dict[str | None, list[Finding]] = defaultdict(list)
     for finding in result.findings:
         groups[finding.package].append(finding)

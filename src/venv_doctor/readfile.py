@@ -1,0 +1,37 @@
+"""Reading a file of the target venv, safely: regular files only, never blocking.
+
+A FIFO or a device where a file belongs would make a plain ``open`` hang or
+read forever; this opens without blocking and refuses anything that is not a
+regular file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def read_regular(path: str, limit: int | None = None) -> bytes:
+    """The bytes of the regular file at ``path`` (at most ``limit`` of them).
+
+    Raises ``OSError`` for anything else, with "not a regular file" as reason.
+    """
+    fd = os.open(path, _FLAGS)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        want = st.st_size if limit is None else min(limit, st.st_size)
+        chunks = []
+        while want > 0:
+            chunk = os.read(fd, want)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            want -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

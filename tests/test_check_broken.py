@@ -148,6 +148,46 @@ def test_orphan_package_folder_after_its_dist_info_was_deleted(
     assert result.of("dist-info-incomplete") == []
 
 
+def test_folder_emptied_before_the_failure_still_imports_as_a_namespace(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "pytestlike")
+    sp = site_packages(venv)
+    immutable(sp / "pytestlike" / "__init__.py")
+    assert tools.uv_pip_uninstall(venv, "pytestlike", check=False).returncode != 0
+    # uv got through bin/, _pytestlike/ and the dist-info before it failed,
+    # and removes empty folders only when everything succeeded.
+    assert not (venv / "bin" / "pytestlike").exists()
+    assert (sp / "_pytestlike").is_dir()
+    assert list((sp / "_pytestlike").iterdir()) == []
+    assert python_says(tools, venv, "import _pytestlike; print(_pytestlike.__file__)") == "None"
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    emptied = result.at("orphan-file", rel(venv, sp / "_pytestlike"))
+    assert "namespace" in emptied["message"]
+    assert result.at("orphan-file", rel(venv, sp / "pytestlike"))
+    assert result.at("dist-info-incomplete", rel(venv, sp / "pytestlike-1.0.dist-info"))
+
+
+def test_uninstall_blocked_on_its_first_row_changes_nothing(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    # RECORD is sorted, so ../../../bin/rufflike is the first row: uv stops
+    # before removing anything and the install stays whole.
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "rufflike")
+    immutable(venv / "bin" / "rufflike")
+    failed = tools.uv_pip_uninstall(venv, "rufflike", check=False)
+    assert failed.returncode != 0
+    assert "bin/rufflike" in failed.stderr
+
+    result = check_json(venv)
+    assert result.exit_code == 0, result.stdout
+    assert result.failing() == []
+
+
 def test_locked_record_leaves_a_dist_info_without_metadata(
     tools: Tools, tmp_path: Path, immutable: ImmutableFiles
 ) -> None:

@@ -1,0 +1,459 @@
+"""The journal: an append-only record of what a transaction is about to do.
+
+One JSON object per line in ``<venv>/.venv-doctor/journal/<txn>.jsonl``.  A
+step's record is written and fsynced *before* the step, so after a crash the
+journal names every step that may have happened.  The first record is
+``begin``; the last is ``commit`` or ``rolled-back`` once the transaction is
+over.  ``undone`` marks a step already rolled back, so that a rollback cut
+short can go on where it stopped.  ``written`` (the hash of a file just
+written) is not synced on its own: it is informational, and the next synced
+record makes it durable.
+
+``parse_journal`` works on bytes only; ``JournalWriter`` and ``read_journals``
+do the file work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import ClassVar, Literal, TypeAlias
+
+from venv_doctor.errors import VenvDoctorError
+
+JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
+
+STATE_DIR = ".venv-doctor"
+JOURNAL_SCHEMA = 1
+_SUFFIX = ".jsonl"
+_TXN = re.compile(r"^(\d{5,})-\d{8}T\d{6}Z$")
+
+
+class JournalError(VenvDoctorError):
+    """A journal that cannot be read or written; the message names the file and line."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Begin:
+    """A transaction starts: what it is for (``plan`` is the caller's JSON)."""
+
+    OP: ClassVar[str] = "begin"
+    txn: str
+    time: str
+    description: str
+    plan: JSONValue = None
+    undoes: str | None = None
+    v: int = JOURNAL_SCHEMA
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mkdir:
+    """About to create the folder ``path`` (it did not exist)."""
+
+    OP: ClassVar[str] = "mkdir"
+    seq: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Move:
+    """About to rename ``path`` to the trash slot ``trash`` (relative to the trash folder)."""
+
+    OP: ClassVar[str] = "move"
+    seq: int
+    path: str
+    trash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Create:
+    """About to write ``temp`` and rename it to ``path`` (which did not exist).
+
+    ``link`` is set when the new entry is a symbolic link to that target.
+    """
+
+    OP: ClassVar[str] = "create"
+    seq: int
+    path: str
+    temp: str
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Replace:
+    """About to move ``path`` to the trash slot ``trash``, then create it anew from ``temp``."""
+
+    OP: ClassVar[str] = "replace"
+    seq: int
+    path: str
+    trash: str
+    temp: str
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Restore:
+    """About to rename the trash slot ``trash`` back to ``path`` (which did not exist)."""
+
+    OP: ClassVar[str] = "restore"
+    seq: int
+    path: str
+    trash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Written:
+    """Step ``seq`` wrote a file with this ``hash`` (``algo:hexdigest``)."""
+
+    OP: ClassVar[str] = "written"
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Undone:
+    """Step ``seq`` has been rolled back."""
+
+    OP: ClassVar[str] = "undone"
+    seq: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commit:
+    OP: ClassVar[str] = "commit"
+    time: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RolledBack:
+    OP: ClassVar[str] = "rolled-back"
+    time: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cleaned:
+    """The transaction's trash was deleted: it can no longer be undone."""
+
+    OP: ClassVar[str] = "cleaned"
+    time: str
+
+
+StepRecord: TypeAlias = Mkdir | Move | Create | Replace | Restore
+Record: TypeAlias = (
+    Begin
+    | Mkdir
+    | Move
+    | Create
+    | Replace
+    | Restore
+    | Written
+    | Undone
+    | Commit
+    | RolledBack
+    | Cleaned
+)
+State = Literal["committed", "rolled-back", "unfinished", "empty"]
+
+_KINDS: dict[str, type[Record]] = {
+    kind.OP: kind
+    for kind in (
+        *(Begin, Mkdir, Move, Create, Replace, Restore),
+        *(Written, Undone, Commit, RolledBack, Cleaned),
+    )
+}
+STEP_KINDS = (Mkdir, Move, Create, Replace, Restore)
+
+
+def encode_record(record: Record) -> bytes:
+    """One journal line (with its newline) for ``record``."""
+    body: dict[str, JSONValue] = {"op": record.OP}
+    for field in fields(record):
+        value = getattr(record, field.name)
+        if value is not None:
+            body[field.name] = value
+    # ensure_ascii keeps undecodable file names (lone surrogates) round-tripping.
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode("ascii") + b"\n"
+
+
+def decode_record(body: object) -> Record:
+    """The record for one parsed JSON line; ``ValueError`` when it is not one."""
+    if not isinstance(body, dict):
+        raise ValueError("not a JSON object")  # noqa: TRY004 - bad data, as json.loads says
+    kind = _KINDS.get(body.get("op"))  # type: ignore[arg-type]
+    if kind is None:
+        raise ValueError(f"unknown record {body.get('op')!r}")
+    values: dict[str, object] = {}
+    for field in fields(kind):
+        if field.name not in body:
+            continue
+        value = body[field.name]
+        expected = str(field.type)
+        if expected == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ValueError(f"{field.name} must be an integer")
+        if expected.startswith("str") and not (
+            isinstance(value, str) or (value is None and "None" in expected)
+        ):
+            raise ValueError(f"{field.name} must be a string")
+        values[field.name] = value
+    record = kind(**values)  # type: ignore[arg-type]
+    if isinstance(record, Begin) and record.v > JOURNAL_SCHEMA:
+        raise ValueError(f"journal schema {record.v} is newer than this venv-doctor's")
+    return record
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedJournal:
+    """The records of a journal, and how many leading bytes hold them.
+
+    ``torn`` says the bytes after ``valid_bytes`` are a last line cut short
+    by a crash (never a record: records are synced before anything relies
+    on them).
+    """
+
+    records: tuple[Record, ...]
+    valid_bytes: int
+    torn: bool
+
+    @property
+    def begin(self) -> Begin | None:
+        first = self.records[0] if self.records else None
+        return first if isinstance(first, Begin) else None
+
+    @property
+    def state(self) -> State:
+        if self.begin is None:
+            return "empty"
+        for record in reversed(self.records):
+            if isinstance(record, Commit):
+                return "committed"
+            if isinstance(record, RolledBack):
+                return "rolled-back"
+        return "unfinished"
+
+    @property
+    def steps(self) -> tuple[StepRecord, ...]:
+        return tuple(r for r in self.records if isinstance(r, STEP_KINDS))
+
+    @property
+    def cleaned(self) -> bool:
+        return any(isinstance(r, Cleaned) for r in self.records)
+
+    def written(self) -> dict[int, str]:
+        """The hash each file-writing step recorded, by step number."""
+        return {r.seq: r.hash for r in self.records if isinstance(r, Written)}
+
+
+def parse_journal(data: bytes, *, name: str = "journal") -> ParsedJournal:
+    """Parse journal bytes, tolerating a torn last line; ``JournalError`` otherwise."""
+    records: list[Record] = []
+    offset = 0
+    while offset < len(data):
+        newline = data.find(b"\n", offset)
+        if newline == -1:
+            # No newline yet: the line was being written when the process stopped.
+            return ParsedJournal(records=tuple(records), valid_bytes=offset, torn=True)
+        try:
+            record = decode_record(json.loads(data[offset:newline]))
+        except ValueError as exc:
+            if newline + 1 == len(data):
+                return ParsedJournal(records=tuple(records), valid_bytes=offset, torn=True)
+            raise JournalError(f"{name}, line {len(records) + 1}: {exc}") from exc
+        if (not records) != isinstance(record, Begin):
+            raise JournalError(f"{name}, line {len(records) + 1}: 'begin' must come first, once")
+        records.append(record)
+        offset = newline + 1
+    return ParsedJournal(records=tuple(records), valid_bytes=offset, torn=False)
+
+
+# -- where things live ---------------------------------------------------------
+
+
+def state_dir(root: Path) -> Path:
+    return root / STATE_DIR
+
+
+def journal_dir(root: Path) -> Path:
+    return root / STATE_DIR / "journal"
+
+
+def trash_dir(root: Path) -> Path:
+    return root / STATE_DIR / "trash"
+
+
+def journal_path(root: Path, txn: str) -> Path:
+    return journal_dir(root) / f"{txn}{_SUFFIX}"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def txn_number(txn: str) -> int:
+    """The order of a transaction: ids start with a counter that only grows."""
+    match = _TXN.match(txn)
+    return int(match[1]) if match else -1
+
+
+def new_txn_id(existing: Iterable[str], now: datetime) -> str:
+    """A new id, after every one in ``existing``: ``00042-20250101T120000Z``."""
+    number = max((txn_number(txn) for txn in existing), default=0) + 1
+    return f"{number:05d}-{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
+
+
+# -- reading and writing ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JournalFile:
+    """One journal on disk, parsed."""
+
+    txn: str
+    path: Path
+    parsed: ParsedJournal
+
+
+def list_txn_ids(root: Path) -> list[str]:
+    """Transaction ids with a journal or a trash folder, oldest first."""
+    names: set[str] = set()
+    for folder, suffix in ((journal_dir(root), _SUFFIX), (trash_dir(root), "")):
+        try:
+            entries = os.listdir(folder)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise JournalError(f"cannot list {folder}: {exc.strerror}", path=folder) from exc
+        for entry in entries:
+            txn = entry[: len(entry) - len(suffix)]
+            if entry.endswith(suffix) and _TXN.match(txn):
+                names.add(txn)
+    return sorted(names, key=txn_number)
+
+
+def read_journal(root: Path, txn: str) -> JournalFile:
+    path = journal_path(root, txn)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise JournalError(f"cannot read {path}: {exc.strerror}", path=path) from exc
+    return JournalFile(txn=txn, path=path, parsed=parse_journal(data, name=str(path)))
+
+
+def read_journals(root: Path) -> tuple[JournalFile, ...]:
+    """Every journal of the venv at ``root``, oldest first."""
+    return tuple(
+        read_journal(root, txn) for txn in list_txn_ids(root) if journal_path(root, txn).exists()
+    )
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a folder's entries (new names, renames) durable, where the OS allows it."""
+    if sys.platform == "win32":  # pragma: no cover - folders cannot be opened there
+        return
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_dirs(path: Path) -> None:
+    """``mkdir -p`` that fsyncs each parent that got a new entry."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.is_dir():
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            continue
+        fsync_dir(folder.parent)
+
+
+class JournalWriter:
+    """Appends records to one journal; each append is fsynced unless told otherwise.
+
+    A failed append is cut off again, so the journal never holds a broken
+    line followed by good ones.
+    """
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+        self._size = os.fstat(fd).st_size
+
+    @classmethod
+    def create(cls, root: Path, begin: Begin) -> JournalWriter:
+        """Start the journal of ``begin.txn``; durable (file and folder) on return."""
+        folder = journal_dir(root)
+        path = journal_path(root, begin.txn)
+        try:
+            make_dirs(folder)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | _CLOEXEC, 0o644)
+        except OSError as exc:
+            raise JournalError(f"cannot create {path}: {exc.strerror}", path=path) from exc
+        writer = cls(path, fd)
+        try:
+            writer.append(begin)
+            fsync_dir(folder)
+        except BaseException:
+            writer.close()
+            raise
+        return writer
+
+    @classmethod
+    def resume(cls, journal: JournalFile) -> JournalWriter:
+        """Reopen a journal to append to it, first cutting off a torn last line."""
+        path = journal.path
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | _CLOEXEC)
+            if journal.parsed.torn:
+                os.ftruncate(fd, journal.parsed.valid_bytes)
+                os.fsync(fd)
+        except OSError as exc:
+            raise JournalError(f"cannot reopen {path}: {exc.strerror}", path=path) from exc
+        return cls(path, fd)
+
+    def append(self, record: Record, *, sync: bool = True) -> None:
+        """Add ``record``; with ``sync`` it is on disk when this returns."""
+        if self._fd is None:
+            raise JournalError(f"{self.path} is closed", path=self.path)
+        line = encode_record(record)
+        data = memoryview(line)
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+            if sync:
+                os.fsync(self._fd)
+        except OSError as exc:
+            self._cut_back()
+            raise JournalError(
+                f"cannot write to the journal {self.path}: {exc.strerror}", path=self.path
+            ) from exc
+        self._size += len(line)
+
+    def _cut_back(self) -> None:
+        fd = self._fd
+        if fd is None:
+            return
+        try:
+            os.ftruncate(fd, self._size)
+        except OSError:
+            # The tail may now be a broken line: refuse to write after it.
+            self.close()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)

@@ -1,0 +1,262 @@
+"""After a crash, and on request: ``recover`` rolls back, ``undo`` reverts the last commit.
+
+``recover`` must run before anything else touches a venv: it finds journals
+with neither ``commit`` nor ``rolled-back`` and rolls them back, going on
+where an earlier rollback stopped.  ``undo`` is itself a transaction (so it
+can be recovered, and undone in turn): it replays the last committed
+transaction backwards, moving what it had written to its own trash and
+renaming what it had removed back out of that transaction's trash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from venv_doctor.apply.journal import (
+    Create,
+    JournalFile,
+    JournalWriter,
+    Mkdir,
+    Move,
+    ParsedJournal,
+    Replace,
+    Restore,
+    read_journals,
+    trash_dir,
+)
+from venv_doctor.apply.lock import VenvLock
+from venv_doctor.apply.transaction import (
+    RecoveryNeededError,
+    RollbackError,
+    StepHook,
+    Transaction,
+    roll_back_records,
+)
+from venv_doctor.apply.trash import trash_path, venv_path
+from venv_doctor.errors import VenvDoctorError
+
+
+class UndoError(VenvDoctorError):
+    """There is nothing to undo, or undoing it would lose a change made since."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryReport:
+    """What ``recover`` did: transactions rolled back, empty journals dropped, notes."""
+
+    rolled_back: tuple[str, ...]
+    discarded: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.rolled_back and not self.discarded
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UndoReport:
+    """``undone``: the transaction reverted; ``transaction``: the one that reverted it."""
+
+    undone: str
+    description: str
+    transaction: str
+    notes: tuple[str, ...]
+
+
+@contextlib.contextmanager
+def holding(root: Path, lock: VenvLock | None) -> Iterator[VenvLock]:
+    """``lock`` when it is held for ``root``; otherwise take the venv's lock for the block."""
+    if lock is None:
+        with VenvLock(root) as own:
+            yield own
+        return
+    if not lock.held or lock.root != Path(os.path.abspath(root)):
+        raise VenvDoctorError(f"the lock on {root} must be held", path=Path(root))
+    yield lock
+
+
+def recover(
+    root: Path, *, lock: VenvLock | None = None, on_step: StepHook | None = None
+) -> RecoveryReport:
+    """Roll back every interrupted transaction of the venv at ``root``, newest first.
+
+    Safe to run at any time and any number of times; a crash while it runs
+    leaves a journal it finishes next time.  Raises ``RollbackError`` when a
+    step cannot be undone (the rest waits for the next run).
+    """
+    rolled_back: list[str] = []
+    discarded: list[str] = []
+    notes: list[str] = []
+    with holding(root, lock) as held:
+        for journal in reversed(read_journals(held.root)):
+            state = journal.parsed.state
+            if state == "empty":
+                _discard(held.root, journal)
+                discarded.append(journal.txn)
+            elif state == "unfinished":
+                notes.extend(_roll_back(held.root, journal, on_step))
+                rolled_back.append(journal.txn)
+    return RecoveryReport(
+        rolled_back=tuple(rolled_back), discarded=tuple(discarded), notes=tuple(notes)
+    )
+
+
+def _roll_back(root: Path, journal: JournalFile, on_step: StepHook | None) -> tuple[str, ...]:
+    writer = JournalWriter.resume(journal)
+    try:
+        return roll_back_records(root, journal.txn, journal.parsed.records, writer, on_step)
+    except (OSError, VenvDoctorError) as exc:
+        raise RollbackError(
+            f"could not finish rolling back the interrupted change {journal.txn}: {exc}",
+            hint="fix the cause, then run venv-doctor on this venv again: it goes on "
+            "where it stopped",
+            path=journal.path,
+            os_error=exc if isinstance(exc, OSError) else None,
+        ) from exc
+    finally:
+        writer.close()
+
+
+def _discard(root: Path, journal: JournalFile) -> None:
+    """A journal whose ``begin`` never made it to disk: no step can have happened."""
+    folder = os.path.join(trash_dir(root), journal.txn)
+    if os.path.isdir(folder) and not any(files for _, _, files in os.walk(folder)):
+        shutil.rmtree(folder)
+    os.unlink(journal.path)
+
+
+def undo(
+    root: Path,
+    *,
+    lock: VenvLock | None = None,
+    on_step: StepHook | None = None,
+    force: bool = False,
+) -> UndoReport:
+    """Revert the last committed transaction, as a new transaction.
+
+    Refused (``UndoError``) when there is none, when its trash was cleaned,
+    or (unless ``force``) when a file it wrote or removed has changed since;
+    with ``force`` the changed files go to the new transaction's trash.
+    """
+    with holding(root, lock) as held:
+        journals = read_journals(held.root)
+        pending = [j.txn for j in journals if j.parsed.state in {"unfinished", "empty"}]
+        if pending:
+            raise RecoveryNeededError(
+                f"an earlier change was interrupted ({', '.join(pending)})",
+                hint="run any venv-doctor command on this venv: it rolls that back first",
+                path=held.root,
+            )
+        last = _last_committed(held.root, journals)
+        begin = last.parsed.begin
+        assert begin is not None  # noqa: S101 - a committed journal has begun
+        changed = [] if force else changed_since(held.root, last.parsed)
+        if changed:
+            shown = ", ".join(changed[:10]) + (" …" if len(changed) > 10 else "")
+            raise UndoError(
+                f"cannot undo {last.txn}: {len(changed)} paths changed since: {shown}",
+                hint="undo with --force to revert anyway (the changed files go to the trash)",
+                path=held.root,
+            )
+        txn = Transaction(
+            held,
+            description=f"undo {last.txn}: {begin.description}",
+            plan={"undo": last.txn},
+            on_step=on_step,
+            undoes=last.txn,
+        )
+        notes: list[str] = []
+        with txn:
+            for record in reversed(last.parsed.steps):
+                if isinstance(record, Mkdir):
+                    notes.extend(_remove_if_empty(txn, record.path))
+                elif isinstance(record, (Create, Restore)):
+                    txn.remove(record.path, missing_ok=True)
+                else:
+                    if isinstance(record, Replace):
+                        txn.remove(record.path, missing_ok=True)
+                    txn.restore(record.path, record.trash)
+    return UndoReport(
+        undone=last.txn, description=begin.description, transaction=txn.id, notes=tuple(notes)
+    )
+
+
+def _last_committed(root: Path, journals: tuple[JournalFile, ...]) -> JournalFile:
+    committed = [j for j in journals if j.parsed.state == "committed"]
+    if not committed:
+        raise UndoError("there is no change to undo", path=root)
+    last = committed[-1]
+    if last.parsed.cleaned:
+        raise UndoError(
+            f"cannot undo {last.txn}: its trash was cleaned", path=trash_dir(root) / last.txn
+        )
+    moved = [r.trash for r in last.parsed.steps if isinstance(r, (Move, Replace))]
+    missing = [slot for slot in moved if not os.path.lexists(trash_path(root, slot))]
+    if missing:
+        raise UndoError(
+            f"cannot undo {last.txn}: its trash is incomplete ({len(missing)} entries gone, "
+            f"such as {missing[0]})",
+            path=trash_dir(root) / last.txn,
+        )
+    return last
+
+
+def _remove_if_empty(txn: Transaction, rel: str) -> list[str]:
+    path = venv_path(txn.root, rel).path
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            return [f"{rel}: no longer a folder; left in place"]
+        if os.listdir(path):
+            return [f"{rel}: folder holds files made since; left in place"]
+    except FileNotFoundError:
+        return []
+    txn.remove(rel)
+    return []
+
+
+def changed_since(root: Path, journal: ParsedJournal) -> list[str]:
+    """Paths whose current state is not what the committed ``journal`` left behind."""
+    written = journal.written()
+    expected: dict[str, tuple[str, str | None]] = {}
+    for record in journal.steps:
+        if isinstance(record, Mkdir):
+            expected[record.path] = ("dir", None)
+        elif isinstance(record, Move):
+            expected[record.path] = ("absent", None)
+        elif isinstance(record, Restore):
+            expected[record.path] = ("present", None)
+        elif record.link is not None:
+            expected[record.path] = ("link", record.link)
+        else:
+            expected[record.path] = ("file", written.get(record.seq))
+    return sorted(rel for rel, want in expected.items() if not _is(root, rel, want))
+
+
+def _is(root: Path, rel: str, want: tuple[str, str | None]) -> bool:
+    kind, detail = want
+    path = venv_path(root, rel).path
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return kind == "absent"
+    if kind == "link":
+        return stat.S_ISLNK(mode) and os.readlink(path) == detail
+    if kind == "file":
+        return stat.S_ISREG(mode) and (detail is None or _has_hash(path, detail))
+    return kind == "present" or (kind == "dir" and stat.S_ISDIR(mode))
+
+
+def _has_hash(path: str, expected: str) -> bool:
+    name, _, digest = expected.partition(":")
+    hasher = hashlib.new(name)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest() == digest

@@ -1,0 +1,622 @@
+"""A transaction over one venv: every change journalled first, all or nothing.
+
+    with VenvLock(venv) as lock, Transaction(lock, description="fix") as txn:
+        txn.remove("lib/python3.12/site-packages/old.py")
+        txn.create("lib/python3.12/site-packages/new.py", data=b"...")
+
+Each step is journalled (and fsynced) before it happens.  An exception in
+the block, a failing step or ``KeyboardInterrupt`` rolls back every step in
+reverse order; a crash leaves a journal that ``recover`` rolls back.  Nothing
+is ever written into an existing file: it may be a hard link shared with uv's
+cache and other venvs.  It is moved to the trash, and a new file takes its
+place.  On success the trash is kept, so ``undo`` can revert the transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import io
+import os
+import posixpath
+import stat
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Literal, TypeVar
+
+from venv_doctor.apply.holders import Holder, describe_holders, find_holders
+from venv_doctor.apply.journal import (
+    STEP_KINDS,
+    Begin,
+    Commit,
+    Create,
+    JournalWriter,
+    JSONValue,
+    Mkdir,
+    Move,
+    Record,
+    Replace,
+    Restore,
+    RolledBack,
+    StepRecord,
+    Undone,
+    Written,
+    list_txn_ids,
+    new_txn_id,
+    now_iso,
+    read_journals,
+)
+from venv_doctor.apply.lock import VenvLock
+from venv_doctor.apply.trash import TrashSlots, VenvPath, move_to_trash, trash_path, venv_path
+from venv_doctor.apply.trash import undo_step as _undo_step
+from venv_doctor.errors import VenvDoctorError
+
+T = TypeVar("T")
+_CHUNK = 1 << 20
+_BUSY = {errno.EPERM, errno.EACCES, errno.EBUSY, errno.ETXTBSY}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """What the ``on_step`` hook hears before each step: journalled already, not done yet.
+
+    ``op`` is ``mkdir``, ``move``, ``create``, ``replace`` or ``restore``, and
+    ``undo-<op>`` while rolling back.  A hook that raises makes the step fail.
+    """
+
+    txn: str
+    seq: int
+    op: str
+    path: str
+
+
+StepHook = Callable[[Step], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WrittenFile:
+    """A file a transaction wrote: venv-relative ``path``, ``size``, ``digest`` by ``hash_name``."""
+
+    path: str
+    size: int
+    hash_name: str
+    digest: bytes
+
+
+class TransactionError(VenvDoctorError):
+    """A change to the venv failed; says which file, why, and who holds it.
+
+    ``rolled_back`` is true once every step done so far has been undone.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        path: Path | None = None,
+        step: Step | None = None,
+        os_error: OSError | None = None,
+        holders: tuple[Holder, ...] = (),
+        rolled_back: bool = False,
+    ) -> None:
+        super().__init__(message, hint=hint, path=path)
+        self.step = step
+        self.os_error = os_error
+        self.holders = holders
+        self.rolled_back = rolled_back
+
+
+class RollbackError(TransactionError):
+    """A rollback could not finish; the journal lets the next run go on with it."""
+
+
+class RecoveryNeededError(TransactionError):
+    """An earlier transaction was interrupted and has not been rolled back yet."""
+
+
+_VERBS = {
+    "mkdir": "create the folder",
+    "move": "move to the trash",
+    "create": "write",
+    "replace": "replace",
+    "restore": "put back",
+}
+
+
+class Transaction:
+    """All-or-nothing changes to the venv whose lock is held; see the module docstring.
+
+    ``description`` and ``plan`` (any JSON) are journalled for ``trash list``
+    and for people reading the journal.  ``on_step`` is called before every
+    step (see ``Step``); tests use it to make step *k* fail.
+    """
+
+    def __init__(
+        self,
+        lock: VenvLock,
+        *,
+        description: str,
+        plan: JSONValue = None,
+        on_step: StepHook | None = None,
+        undoes: str | None = None,
+    ) -> None:
+        self.lock = lock
+        self.root = lock.root
+        self.description = description
+        self.id = ""
+        self._plan = plan
+        self._on_step = on_step
+        self._undoes = undoes
+        self._state: Literal["new", "open", "failed", "committed", "rolled-back"] = "new"
+        self._records: list[Record] = []
+        self._writer: JournalWriter | None = None
+        self._slots = TrashSlots("")
+        self._failure: TransactionError | None = None
+        self._created: list[str] = []
+        self._folders: set[str] = set()
+
+    # -- life cycle ----------------------------------------------------------------
+
+    def __enter__(self) -> Transaction:
+        return self.begin()
+
+    def begin(self) -> Transaction:
+        """Journal the start; refuses while an interrupted transaction awaits ``recover``."""
+        if self._state != "new":
+            raise TransactionError("a transaction can only begin once")
+        if not self.lock.held:
+            raise TransactionError(f"the lock on {self.root} must be held", path=self.root)
+        unfinished = [j.txn for j in read_journals(self.root) if j.parsed.state in _UNFINISHED]
+        if unfinished:
+            raise RecoveryNeededError(
+                f"an earlier change to {self.root} was interrupted ({', '.join(unfinished)})",
+                hint="run any venv-doctor command on this venv: it rolls that change back first",
+                path=self.root,
+            )
+        self.id = new_txn_id(list_txn_ids(self.root), datetime.now(timezone.utc))
+        self._slots = TrashSlots(self.id)
+        begin = Begin(
+            txn=self.id,
+            time=now_iso(),
+            description=self.description,
+            plan=self._plan,
+            undoes=self._undoes,
+        )
+        self._writer = JournalWriter.create(self.root, begin)
+        self._state = "open"
+        return self
+
+    def commit(self) -> None:
+        """Make every change durable, then journal the commit.  The trash is kept."""
+        writer = self._require_open()
+        try:
+            _make_durable(self.root, self._created, self._folders)
+            writer.append(Commit(time=now_iso()))
+        except (OSError, VenvDoctorError) as exc:
+            self._state = "failed"
+            error = _error(f"could not commit {self.description}: {exc}", path=None, exc=exc)
+            self._failure = error
+            raise error from exc
+        self._state = "committed"
+        writer.close()
+
+    def rollback(self) -> tuple[str, ...]:
+        """Undo every step done so far, newest first; returns notes on entries left in place.
+
+        Raises ``RollbackError`` when it cannot finish (the journal keeps the
+        rest for ``recover``).
+        """
+        if self._state in {"new", "committed", "rolled-back"}:
+            raise TransactionError(f"cannot roll back a transaction that is {self._state}")
+        writer = self._writer
+        assert writer is not None  # noqa: S101 - set by begin()
+        try:
+            notes = roll_back_records(self.root, self.id, self._records, writer, self._on_step)
+        except (OSError, VenvDoctorError) as exc:
+            self._state = "failed"
+            writer.close()
+            raise RollbackError(
+                f"could not finish rolling back {self.description} ({self.id}): {exc}",
+                hint="fix the cause, then run venv-doctor on this venv again: "
+                "it finishes the rollback first",
+                path=self.root,
+                os_error=exc if isinstance(exc, OSError) else None,
+            ) from exc
+        self._state = "rolled-back"
+        writer.close()
+        return notes
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._state == "open" and exc is None:
+            self.commit()
+            return
+        if self._state in {"committed", "rolled-back", "new"}:
+            return
+        cause = exc if exc is not None else self._failure
+        try:
+            self.rollback()
+        except RollbackError as failure:
+            raise failure from cause
+        if cause is None or isinstance(cause, Exception):
+            raise self._rolled_back_error(cause) from cause
+        # KeyboardInterrupt, SystemExit: rolled back, and they go on as they were.
+
+    def _rolled_back_error(self, cause: BaseException | None) -> TransactionError:
+        done = sum(1 for record in self._records if isinstance(record, STEP_KINDS))
+        tail = f"; every change was rolled back ({done} steps), the venv is as it was"
+        failure = self._failure
+        if failure is not None and (cause is failure or cause is None):
+            return TransactionError(
+                failure.message + tail,
+                hint=failure.hint,
+                path=failure.path,
+                step=failure.step,
+                os_error=failure.os_error,
+                holders=failure.holders,
+                rolled_back=True,
+            )
+        error = _error(f"{self.description} failed: {cause}", path=None, exc=cause)
+        error.message += tail
+        error.rolled_back = True
+        return error
+
+    # -- steps ---------------------------------------------------------------------
+
+    def mkdir(self, rel: str) -> None:
+        """Create the folder ``rel`` and any missing parents; nothing if it exists."""
+        with self._operation():
+            self._ensure_dir(venv_path(self.root, rel))
+
+    def remove(self, rel: str, *, missing_ok: bool = False) -> bool:
+        """Move ``rel`` (a file, link or whole folder) to the trash; False when it was absent."""
+        with self._operation():
+            target = venv_path(self.root, rel)
+            if not os.path.lexists(target.path):
+                if missing_ok:
+                    return False
+                raise self._refuse("move", target, _missing(target.path))
+            seq = self._next_seq()
+            slot = self._slots.take(target.rel, seq)
+            self._step(
+                Move(seq=seq, path=target.rel, trash=slot),
+                lambda: self._trash(target, slot),
+            )
+            return True
+
+    def create(
+        self,
+        rel: str,
+        *,
+        data: bytes | None = None,
+        stream: BinaryIO | None = None,
+        mode: int = 0o644,
+        hash_name: str = "sha256",
+    ) -> WrittenFile:
+        """Write a new file at ``rel`` from ``data`` or ``stream``, with permission bits ``mode``.
+
+        Whatever was at ``rel`` (a file or link, never a folder) goes to the
+        trash first.  The content goes to a temporary file in the same
+        folder, which is then renamed into place.
+        """
+        return self._create(rel, data=data, stream=stream, mode=mode, hash_name=hash_name)
+
+    def replace(
+        self,
+        rel: str,
+        *,
+        data: bytes | None = None,
+        stream: BinaryIO | None = None,
+        mode: int = 0o644,
+        hash_name: str = "sha256",
+    ) -> WrittenFile:
+        """Like ``create``, for a file that must exist (it goes to the trash)."""
+        return self._create(
+            rel, data=data, stream=stream, mode=mode, hash_name=hash_name, must_exist=True
+        )
+
+    def symlink(self, rel: str, target: str) -> None:
+        """Make ``rel`` a symbolic link to ``target``; what was there goes to the trash."""
+        with self._operation():
+            where = venv_path(self.root, rel)
+            self._ensure_dir(_parent(self.root, where))
+            self._put(where, lambda temp: os.symlink(target, temp), link=target)
+
+    def _create(
+        self,
+        rel: str,
+        *,
+        data: bytes | None,
+        stream: BinaryIO | None,
+        mode: int,
+        hash_name: str,
+        must_exist: bool = False,
+    ) -> WrittenFile:
+        if (data is None) == (stream is None):
+            raise TypeError("pass exactly one of data and stream")
+        with self._operation():
+            source = io.BytesIO(data) if data is not None else stream
+            assert source is not None  # noqa: S101 - checked above
+            where = venv_path(self.root, rel)
+            self._ensure_dir(_parent(self.root, where))
+            seq, (size, digest) = self._put(
+                where,
+                lambda temp: _write_file(temp, source, mode, hash_name),
+                link=None,
+                must_exist=must_exist,
+            )
+            self._records.append(Written(seq=seq, hash=f"{hash_name}:{digest.hex()}"))
+            writer = self._require_open()
+            writer.append(self._records[-1], sync=False)
+            return WrittenFile(path=where.rel, size=size, hash_name=hash_name, digest=digest)
+
+    def _put(
+        self,
+        target: VenvPath,
+        write: Callable[[str], T],
+        *,
+        link: str | None,
+        must_exist: bool = False,
+    ) -> tuple[int, T]:
+        try:
+            info: os.stat_result | None = os.lstat(target.path)
+        except FileNotFoundError:
+            info = None
+        if info is None and must_exist:
+            raise self._refuse("replace", target, _missing(target.path))
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            raise self._refuse(
+                "create",
+                target,
+                IsADirectoryError(errno.EISDIR, "a folder is in the way", target.path),
+            )
+        seq = self._next_seq()
+        name = f".venv-doctor-{self.id}-{seq}.tmp"
+        temp = venv_path(self.root, posixpath.join(posixpath.dirname(target.rel), name))
+        slot = None if info is None else self._slots.take(target.rel, seq)
+        record: StepRecord
+        if slot is None:
+            record = Create(seq=seq, path=target.rel, temp=temp.rel, link=link)
+        else:
+            record = Replace(seq=seq, path=target.rel, trash=slot, temp=temp.rel, link=link)
+
+        def effect() -> T:
+            result = write(temp.path)
+            if slot is not None:
+                self._trash(target, slot)
+            os.replace(temp.path, target.path)
+            self._created.append(target.path)
+            return result
+
+        return seq, self._step(record, effect)
+
+    def restore(self, rel: str, slot: str) -> None:
+        """Move the trash entry ``slot`` (``<txn>/<path>``) back to ``rel``.
+
+        What is at ``rel`` now goes to this transaction's trash first.  Used
+        by ``undo``; a slot of an unfinished transaction must not be taken.
+        """
+        with self._operation():
+            target = venv_path(self.root, rel)
+            if os.path.lexists(target.path):
+                self.remove(target.rel)
+            self._ensure_dir(_parent(self.root, target))
+            source = trash_path(self.root, slot)
+            seq = self._next_seq()
+            self._step(
+                Restore(seq=seq, path=target.rel, trash=slot),
+                lambda: os.rename(source, target.path),
+            )
+            self._folders.add(os.path.dirname(target.path))
+
+    def _ensure_dir(self, target: VenvPath | None) -> None:
+        missing: list[VenvPath] = []
+        while target is not None and not os.path.isdir(target.path):
+            if os.path.lexists(target.path):
+                error = NotADirectoryError(errno.ENOTDIR, "not a folder", target.path)
+                raise self._refuse("mkdir", target, error)
+            missing.append(target)
+            target = _parent(self.root, target)
+        for folder in reversed(missing):
+            self._step(Mkdir(seq=self._next_seq(), path=folder.rel), partial(os.mkdir, folder.path))
+            self._folders.add(os.path.dirname(folder.path))
+
+    def _trash(self, target: VenvPath, slot: str) -> None:
+        move_to_trash(self.root, target.path, slot)
+        self._folders.add(os.path.dirname(target.path))
+        self._folders.add(os.path.dirname(trash_path(self.root, slot)))
+
+    def _step(self, record: StepRecord, effect: Callable[[], T]) -> T:
+        writer = self._require_open()
+        writer.append(record)
+        self._records.append(record)
+        try:
+            if self._on_step is not None:
+                self._on_step(Step(txn=self.id, seq=record.seq, op=record.OP, path=record.path))
+            return effect()
+        except Exception as exc:
+            target = venv_path(self.root, record.path)
+            raise self._refuse(record.OP, target, exc, seq=record.seq) from exc
+
+    def _refuse(
+        self, op: str, target: VenvPath, exc: BaseException, *, seq: int | None = None
+    ) -> TransactionError:
+        """Mark the transaction failed and describe why, naming any process holding the file."""
+        error = _error(f"could not {_VERBS[op]} {target.rel}", path=Path(target.path), exc=exc)
+        if seq is not None:
+            error.step = Step(txn=self.id, seq=seq, op=op, path=target.rel)
+        self._state = "failed"
+        self._failure = error
+        return error
+
+    @contextlib.contextmanager
+    def _operation(self) -> Iterator[None]:
+        self._require_open()
+        try:
+            yield
+        except BaseException:
+            self._state = "failed"
+            raise
+
+    def _require_open(self) -> JournalWriter:
+        if self._state != "open" or self._writer is None:
+            raise TransactionError(
+                f"the transaction is {self._state}: no more changes can be made", path=self.root
+            )
+        return self._writer
+
+    def _next_seq(self) -> int:
+        return 1 + sum(1 for record in self._records if isinstance(record, STEP_KINDS))
+
+
+# -- shared by rollback and recovery ---------------------------------------------------
+
+_UNFINISHED = {"unfinished", "empty"}
+
+
+def roll_back_records(
+    root: Path,
+    txn: str,
+    records: Sequence[Record],
+    writer: JournalWriter,
+    on_step: StepHook | None = None,
+) -> tuple[str, ...]:
+    """Undo the steps of ``records`` not yet undone, newest first, then journal the rollback.
+
+    Each undone step is journalled before the next is undone, so this can be
+    cut short at any moment and run again on the journal it leaves.
+    """
+    undone = {record.seq for record in records if isinstance(record, Undone)}
+    notes: list[str] = []
+    steps = [record for record in records if isinstance(record, STEP_KINDS)]
+    for record in reversed(steps):
+        if record.seq in undone:
+            continue
+        if on_step is not None:
+            on_step(Step(txn=txn, seq=record.seq, op=f"undo-{record.OP}", path=record.path))
+        note = _undo_step(root, record)
+        if note is not None:
+            notes.append(note)
+        writer.append(Undone(seq=record.seq))
+    writer.append(RolledBack(time=now_iso()))
+    return tuple(notes)
+
+
+def _error(message: str, *, path: Path | None, exc: BaseException | None) -> TransactionError:
+    os_error = exc if isinstance(exc, OSError) else None
+    if os_error is None and isinstance(exc, VenvDoctorError) and exc.__cause__ is not None:
+        os_error = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
+    holders: tuple[Holder, ...] = ()
+    hint = None
+    if os_error is not None:
+        reason = os_error.strerror or str(os_error)
+        if os_error.errno is not None:
+            reason = f"{reason} ({errno.errorcode.get(os_error.errno, os_error.errno)})"
+        if path is None and os_error.filename:
+            path = Path(os.fsdecode(os_error.filename))
+        message = f"{message}: {reason}"
+        if os_error.errno in _BUSY and path is not None:
+            holders = find_holders([str(path)])
+            hint = _busy_hint(holders)
+        elif os_error.errno == errno.ENOSPC:
+            hint = "free some disk space and run the command again"
+    elif exc is not None:
+        message = f"{message}: {type(exc).__name__}: {exc}"
+    if holders:
+        message += f"; in use by {describe_holders(holders)}"
+    return TransactionError(message, hint=hint, path=path, os_error=os_error, holders=holders)
+
+
+def _busy_hint(holders: tuple[Holder, ...]) -> str:
+    if holders:
+        return "close the program(s) using it, then run the command again"
+    if sys.platform == "win32":  # pragma: no cover
+        return "a running program may have it open: close it, then run the command again"
+    return "check the file's permissions and attributes (lsattr), then run the command again"
+
+
+def _missing(path: str) -> FileNotFoundError:
+    return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+
+
+def _parent(root: Path, target: VenvPath) -> VenvPath | None:
+    parent = posixpath.dirname(target.rel)
+    return venv_path(root, parent) if parent else None
+
+
+def _write_file(temp: str, source: BinaryIO, mode: int, hash_name: str) -> tuple[int, bytes]:
+    """Write ``source`` to the new file ``temp`` (never an existing one); size and digest."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    hasher = hashlib.new(hash_name)
+    size = 0
+    fd = os.open(temp, flags, 0o600)
+    try:
+        while chunk := source.read(_CHUNK):
+            hasher.update(chunk)
+            size += len(chunk)
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+    if not hasattr(os, "fchmod"):  # pragma: no cover - Windows
+        os.chmod(temp, mode)
+    return size, hasher.digest()
+
+
+def _make_durable(root: Path, files: Sequence[str], folders: set[str]) -> None:
+    """Flush what the transaction wrote before its commit is journalled.
+
+    Files are not fsynced one by one as they are written: until the commit,
+    a crash rolls them back whatever their content, so only the commit needs
+    them on disk.  One ``syncfs`` of the venv's file system does that on
+    Linux; elsewhere each file and folder is fsynced.
+    """
+    if not files and not folders:
+        return
+    if sys.platform.startswith("linux") and _syncfs(root):
+        return
+    for path in files:  # pragma: no cover - other platforms
+        with contextlib.suppress(FileNotFoundError):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    from venv_doctor.apply.journal import fsync_dir  # pragma: no cover
+
+    for folder in folders:  # pragma: no cover
+        with contextlib.suppress(FileNotFoundError):
+            fsync_dir(Path(folder))
+
+
+def _syncfs(root: Path) -> bool:
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code), str(root))
+    finally:
+        os.close(fd)
+    return True

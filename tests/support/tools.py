@@ -127,6 +127,7 @@ class Tools:
                 "VIRTUALENV_CONFIG_FILE": os.devnull,
                 "VIRTUALENV_NO_PERIODIC_UPDATE": "1",
                 "VIRTUALENV_NO_DOWNLOAD": "1",
+                "VIRTUALENV_OVERRIDE_APP_DATA": str(self.tmp / "virtualenv-app-data"),
                 # pip stashes uninstalled files under the temp folder: keep them
                 # where the session can find (and clean) them.
                 "TMPDIR": str(self.tmp),

@@ -20,6 +20,7 @@ import io
 import marshal
 import os
 import queue
+import re
 import resource
 import subprocess
 import sys
@@ -444,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     show("csv.reader", t, f"{len(rows)} rows")
     t, rows2 = best_of(args.rounds, lambda: parse_split(records))
     show("str.split fast path (csv if a quote)", t, f"{len(rows2)} rows")
+    paths_experiments(rows, args.rounds, show)
     t, files = best_of(args.rounds, lambda: record_files(site, rows))
     show("normpath + isfile + b64decode per row", t, f"{len(files)} files")
     paths = [p for p, _, _ in files]
@@ -468,13 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     show("walk (d_type) + parse + lstat listed + orphans", t, f"{n}")
     t, n = best_of(args.rounds, lambda: quick_model(venv, fork=True))
     show("same, a forked child walks while the parent stats", t, f"{n}")
-    for label, code in (("python -c pass", "pass"),
-                        ("python -c 'import click'", "import click"),
-                        ("python -c 'import packaging.tags'", "import packaging.tags"),
-                        ("python -c 'import rich.console'", "import rich.console")):
-        t, _ = best_of(args.rounds, lambda code=code: subprocess.run(
-            [sys.executable, "-c", code], check=False))
-        show(f"startup: {label}", t, "")
+    startup_experiments(args.rounds, show)
 
     if not args.skip_hash:
         hash_experiments(files, args.rounds, show)
@@ -488,6 +484,36 @@ def main(argv: list[str] | None = None) -> int:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS after it: {peak:.0f} MiB")
     return 0
+
+
+def startup_experiments(rounds: int, show: Callable[[str, float, object], None]) -> None:
+    for code in ("pass", "import click", "import packaging.utils", "import packaging.pylock",
+                 "import rich.console"):
+        t, _ = best_of(rounds, lambda code=code: subprocess.run(
+            [sys.executable, "-c", code], check=False))
+        show(f"startup: python -c '{code}'", t, "")
+
+
+def paths_experiments(rows: list[list[str]], rounds: int,
+                      show: Callable[[str, float, object], None]) -> None:
+    """Three ways to turn RECORD paths into venv-relative ones."""
+    base = "lib/python3.x/site-packages"
+    slow = re.compile(r"(?:^|/)\.\.?(?:/|$)|//|\\\\|^/")
+    norm, join = os.path.normpath, os.path.join
+
+    def cheap(p: str) -> str:
+        if "./" in p or "//" in p or "\\" in p or p.endswith(".") or p[:1] == "/":
+            return norm(join(base, p))
+        return f"{base}/{p}"
+
+    t, n = best_of(rounds, lambda: len([norm(join(base, r[0])) for r in rows]))
+    show("venv path: normpath(join()) per row", t, n)
+    t, n = best_of(rounds, lambda: len([cheap(r[0]) for r in rows]))
+    show("venv path: concatenate; normpath if './', '//', '\\' (str in)", t, n)
+    t, n = best_of(rounds, lambda: len([norm(join(base, r[0])) if slow.search(r[0])
+                                        else f"{base}/{r[0]}" for r in rows]))
+    show("venv path: concatenate; normpath if a regex matches", t, n)
+    assert [cheap(r[0]) for r in rows] == [norm(join(base, r[0])) for r in rows]
 
 
 def hash_experiments(files: list[tuple[str, int, bytes | None]], rounds: int,

@@ -11,7 +11,7 @@ pytest.register_assert_rewrite("tests.support")
 
 from tests.support.catalogue import load_catalogue  # noqa: E402
 from tests.support.index import LocalIndex  # noqa: E402
-from tests.support.tools import ImmutableFiles, Tools, find_uv  # noqa: E402
+from tests.support.tools import ImmutableFiles, ToolFailedError, Tools, find_uv  # noqa: E402
 from tests.support.wheels import WheelSpec, build_wheel  # noqa: E402
 
 
@@ -51,13 +51,32 @@ def tools(tmp_path_factory: pytest.TempPathFactory, local_index: LocalIndex) -> 
     )
 
 
+@pytest.fixture(scope="session")
+def chattr_works(tools: Tools) -> bool:
+    """Whether ``chattr +i`` works here (root, on a file system that has it)."""
+    probe = tools.tmp / "chattr-probe"
+    probe.write_bytes(b"")
+    files = ImmutableFiles([tools.tmp])
+    try:
+        files(probe)
+    except (ToolFailedError, OSError):
+        return False
+    finally:
+        files.release()
+        probe.unlink()
+    return True
+
+
 @pytest.fixture
-def immutable(tmp_path: Path, tools: Tools) -> Iterator[ImmutableFiles]:
+def immutable(tmp_path: Path, tools: Tools, chattr_works: bool) -> Iterator[ImmutableFiles]:
     """``immutable(*files)``: ``chattr +i`` files for the rest of the test.
 
     Always undone at teardown (else pytest could not delete ``tmp_path``),
     also for files a tool has moved since and for hard links into uv's cache.
+    Skips the test where ``chattr +i`` is not allowed.
     """
+    if not chattr_works:
+        pytest.skip("chattr +i is not allowed here (needs root on ext4 or similar)")
     files = ImmutableFiles([tmp_path, tools.uv_cache, tools.tmp])
     try:
         yield files

@@ -1,0 +1,550 @@
+"""Findings in, a repair plan out: pure data, made by pure functions.
+
+The plan says what ``fix`` will do and why, before anything is touched:
+``--dry-run`` prints it, the transaction applies it.  Nothing here reads the
+disk; everything comes from the snapshot, the findings and the wanted set.
+
+Rules that keep a fix from losing anything:
+
+- a path that resolves outside the venv is never part of a plan;
+- a file another installed distribution that stays also lists in its RECORD
+  stays (``kept``);
+- files no RECORD owns go only when they lie inside a top-level folder of a
+  distribution being removed or reinstalled that no staying distribution
+  shares (remnants), or with ``purge_orphans``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from packaging.version import InvalidVersion, Version
+
+from venv_doctor.diagnose.index import Index
+from venv_doctor.findings import Finding
+from venv_doctor.installed import InstalledDist
+from venv_doctor.lockfiles.wanted import WantedDist, WantedSet
+from venv_doctor.records import is_bytecode
+from venv_doctor.snapshot import DIR, Snapshot
+
+# Findings that make a distribution's installed files untrustworthy: reinstall.
+DAMAGE = frozenset(
+    {
+        "file-missing",
+        "file-modified",
+        "dangling-symlink",
+        "dist-info-incomplete",
+        "record-malformed",
+        "record-unsafe-path",
+    }
+)
+# Findings the plan does not act on: information, or nothing fix can do.
+_NOT_ACTED_ON = frozenset({"cache-hardlink", "unreadable"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveDist:
+    """Move a distribution's files to the trash.
+
+    ``paths`` are venv-relative; a folder in it goes whole (every file below it
+    is this distribution's or a remnant).  ``kept`` lists RECORD entries that
+    stay because a staying distribution owns them too.
+    """
+
+    package: str
+    version: str | None
+    meta_dir: str
+    paths: tuple[str, ...]
+    kept: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstallDist:
+    """Install a distribution from a verified wheel, by copying.
+
+    ``wanted`` is the lock's entry; without a lockfile it is ``None`` and the
+    same name and version are fetched again.
+    """
+
+    package: str
+    version: str | None
+    wanted: WantedDist | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiscardPath:
+    """Move one path that belongs to no distribution to the trash."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RewriteFile:
+    """Write a new copy of a file with old paths replaced, and fix its RECORD row.
+
+    ``replacements`` are (old, new) absolute path prefixes; ``owner`` is the
+    metadata folder whose RECORD lists the file, if any.
+    """
+
+    path: str
+    owner: str | None
+    replacements: tuple[tuple[str, str], ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Repoint:
+    """Point the venv at another base interpreter of the same version."""
+
+    python: str
+    version: str | None
+    reason: str
+
+
+Action = RemoveDist | InstallDist | DiscardPath | RewriteFile | Repoint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """What ``fix`` will do, in order, and the findings it cannot act on."""
+
+    actions: tuple[Action, ...]
+    unresolved: tuple[Finding, ...] = ()
+    lockfile: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanOptions:
+    purge_orphans: bool = False
+    python: str | None = None  # a base interpreter to re-point to, found by the caller
+    keep: frozenset[str] = frozenset()  # names never removed as extraneous (uv's seed packages)
+
+
+def make_plan(
+    snapshot: Snapshot,
+    findings: Sequence[Finding],
+    wanted: WantedSet | None,
+    options: PlanOptions,
+) -> Plan:
+    """Turn ``findings`` about ``snapshot`` into an ordered plan."""
+    index = Index.build(snapshot)
+    damaged = _damaged(findings, index)
+    decision = _decide(snapshot, findings, wanted, damaged, options)
+    staying = [d for d in snapshot.dists if d.meta_dir not in decision.remove]
+    staying_owned = _owned_by(snapshot, staying)
+
+    actions: list[Action] = []
+    unresolved: list[Finding] = []
+    notes: list[str] = []
+    repoint = _repoint(snapshot, findings, options, unresolved)
+    if repoint is not None:
+        actions.append(repoint)
+
+    claimed: set[str] = set()
+    for meta_dir in sorted(decision.remove):
+        dist = index.by_meta[meta_dir]
+        action = _remove(snapshot, dist, staying_owned, claimed, decision.remove[meta_dir])
+        claimed.update(action.paths)
+        actions.append(action)
+    actions.extend(_discards(snapshot, findings, claimed, staying_owned, options.purge_orphans))
+    actions.extend(decision.installs)
+    actions.extend(_relocations(snapshot, findings, index, decision.remove, notes))
+
+    done = _Done.of(actions)
+    unresolved.extend(
+        f
+        for f in findings
+        if f.fails
+        and f.code not in _NOT_ACTED_ON
+        and f.code != "interpreter-missing"
+        and not done.addresses(f, index, wanted is not None)
+    )
+    return Plan(
+        actions=tuple(actions),
+        unresolved=tuple(unresolved),
+        lockfile=str(wanted.lockfile) if wanted else None,
+        notes=tuple(notes),
+    )
+
+
+# -- which distributions go, which are (re)installed ----------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Decision:
+    remove: Mapping[str, str]  # meta_dir -> reason
+    installs: tuple[InstallDist, ...]
+
+
+def _damaged(findings: Iterable[Finding], index: Index) -> dict[str, str]:
+    """meta_dir -> the first damage finding's code, for every damaged distribution."""
+    damaged: dict[str, str] = {}
+    for finding in findings:
+        if finding.code not in DAMAGE or finding.path is None:
+            continue
+        for meta_dir in _metas_of(finding.path, index):
+            damaged.setdefault(meta_dir, finding.code)
+    return damaged
+
+
+def _metas_of(path: str, index: Index) -> tuple[str, ...]:
+    if path in index.by_meta:
+        return (path,)
+    parent = path.rpartition("/")[0]
+    if parent in index.by_meta:
+        return (parent,)
+    return index.owners.get(path, ())
+
+
+def _version_equal(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return a == b
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
+
+
+def _decide(
+    snapshot: Snapshot,
+    findings: Sequence[Finding],
+    wanted: WantedSet | None,
+    damaged: Mapping[str, str],
+    options: PlanOptions,
+) -> _Decision:
+    by_name: dict[str, list[InstalledDist]] = defaultdict(list)
+    for dist in snapshot.dists:
+        by_name[dist.name].append(dist)
+    source_wrong = {(f.package, f.version) for f in findings if f.code == "lock-source-mismatch"}
+    remove: dict[str, str] = {}
+    installs: list[InstallDist] = []
+    for name, dists in sorted(by_name.items()):
+        want = wanted.get(name) if wanted is not None else None
+        if wanted is not None and want is None:
+            if name in options.keep:
+                continue
+            for dist in dists:
+                remove[dist.meta_dir] = f"not wanted by {wanted.lockfile.name}"
+            continue
+        version = want.version if want is not None else _installed_version(dists, damaged)
+
+        def good(dist: InstalledDist, version: str | None = version) -> bool:
+            return (
+                dist.meta_dir not in damaged
+                and _version_equal(dist.version, version)
+                and (dist.name, dist.version) not in source_wrong
+            )
+
+        keeper = next((d for d in dists if good(d)), None)
+        for dist in dists:
+            if dist is keeper:
+                continue
+            remove[dist.meta_dir] = _why(dist, damaged, version, keeper)
+        if keeper is None:
+            installs.append(
+                InstallDist(
+                    package=name,
+                    version=version,
+                    wanted=want,
+                    reason=f"reinstall {name} {version or ''}".rstrip()
+                    + (f" from {wanted.lockfile.name}" if wanted else " (as installed)"),
+                )
+            )
+    if wanted is not None:
+        for name, want in sorted(wanted.dists.items()):
+            if name not in by_name:
+                installs.append(
+                    InstallDist(
+                        package=name,
+                        version=want.version,
+                        wanted=want,
+                        reason=f"missing: {wanted.lockfile.name} wants {want.label}",
+                    )
+                )
+    return _Decision(remove=remove, installs=tuple(installs))
+
+
+def _installed_version(dists: Sequence[InstalledDist], damaged: Mapping[str, str]) -> str | None:
+    """Without a lockfile: the version to keep is the one the files match."""
+    for dist in dists:
+        if dist.meta_dir not in damaged and dist.version:
+            return dist.version
+    complete = [d for d in dists if d.record is not None and d.version]
+    if complete:
+        return complete[-1].version
+    return next((d.version for d in dists if d.version), None)
+
+
+def _why(
+    dist: InstalledDist, damaged: Mapping[str, str], version: str | None, keeper: object
+) -> str:
+    if keeper is not None:
+        return f"duplicate of the {dist.name} that stays"
+    if dist.meta_dir in damaged:
+        return f"damaged ({damaged[dist.meta_dir]}): reinstalled"
+    if not _version_equal(dist.version, version):
+        return f"version {dist.version}, wanted {version}"
+    return "installed from another source than the lock's"
+
+
+# -- removing a distribution ------------------------------------------------------------
+
+
+def _owned_by(snapshot: Snapshot, dists: Iterable[InstalledDist]) -> frozenset[str]:
+    owned: set[str] = set()
+    for dist in dists:
+        owned.update(rel for rel, _row in snapshot.owned.get(dist.meta_dir, ()) if rel)
+    return frozenset(owned)
+
+
+def _top_folders(snapshot: Snapshot, dist: InstalledDist) -> set[str]:
+    """The site-packages folders that hold this distribution's modules."""
+    prefix = dist.site_dir + "/"
+    tops: set[str] = set()
+    for rel, _row in snapshot.owned.get(dist.meta_dir, ()):
+        if rel and rel.startswith(prefix):
+            head, sep, _ = rel[len(prefix) :].partition("/")
+            if sep and head != dist.meta_dir.rpartition("/")[2] and head != "__pycache__":
+                tops.add(prefix + head)
+    if dist.record is None:
+        # No RECORD: its import names from top_level.txt, else its own name.
+        names = dist.top_level or (dist.name.replace("-", "_"),)
+        tops.update(prefix + name for name in names)
+    return {
+        top
+        for top in tops
+        if snapshot.tree.get(top, None) is not None and snapshot.tree[top].kind == DIR
+    }
+
+
+def _subtree(snapshot: Snapshot, folder: str) -> list[str]:
+    prefix = folder + "/"
+    return [rel for rel in snapshot.tree if rel.startswith(prefix)]
+
+
+def _remove(
+    snapshot: Snapshot,
+    dist: InstalledDist,
+    staying_owned: frozenset[str],
+    claimed: set[str],
+    reason: str,
+) -> RemoveDist:
+    paths: list[str] = []
+    kept: list[str] = []
+    covered: list[str] = []  # folders moved whole
+
+    def inside_covered(rel: str) -> bool:
+        return any(rel.startswith(folder + "/") for folder in covered)
+
+    for top in sorted(_top_folders(snapshot, dist)):
+        below = _subtree(snapshot, top)
+        if any(rel in staying_owned for rel in below) or top in claimed:
+            continue  # shared with a staying distribution (a namespace folder)
+        paths.append(top)
+        covered.append(top)
+    if dist.kind != "egg-info-file" and dist.meta_dir in snapshot.tree:
+        paths.append(dist.meta_dir)
+        covered.append(dist.meta_dir)
+    for rel, _row in snapshot.owned.get(dist.meta_dir, ()):
+        if rel is None or rel in snapshot.escaped or inside_covered(rel) or rel in paths:
+            continue
+        if rel not in snapshot.tree or rel in claimed:
+            continue
+        if rel in staying_owned:
+            kept.append(rel)
+            continue
+        paths.append(rel)
+    return RemoveDist(
+        package=dist.name,
+        version=dist.version,
+        meta_dir=dist.meta_dir,
+        paths=tuple(paths),
+        kept=tuple(sorted(kept)),
+        reason=reason,
+    )
+
+
+# -- paths that belong to no distribution -----------------------------------------------
+
+
+def _discards(
+    snapshot: Snapshot,
+    findings: Iterable[Finding],
+    claimed: set[str],
+    staying_owned: frozenset[str],
+    purge_orphans: bool,
+) -> list[DiscardPath]:
+    found: list[DiscardPath] = []
+    for finding in findings:
+        path = finding.path
+        if path is None or path in claimed or any(path.startswith(c + "/") for c in claimed):
+            continue
+        if finding.code == "stash-leftover":
+            reason = "temporary leftover of an interrupted install or uninstall"
+        elif finding.code == "orphan-file" and purge_orphans:
+            reason = "belongs to no distribution (--purge-orphans)"
+        else:
+            continue
+        if finding.code == "orphan-file" and finding.package is not None:
+            # Loose files inside a staying distribution's folder: each one, not the folder.
+            found.extend(
+                DiscardPath(path=rel, reason=reason)
+                for rel in _subtree(snapshot, path)
+                if snapshot.tree[rel].kind != DIR
+                and rel not in staying_owned
+                and not is_bytecode(rel)
+            )
+            continue
+        found.append(DiscardPath(path=path, reason=reason))
+        claimed.add(path)
+    return found
+
+
+# -- a moved venv ---------------------------------------------------------------------
+
+
+def _relocations(
+    snapshot: Snapshot,
+    findings: Iterable[Finding],
+    index: Index,
+    removed: Mapping[str, str],
+    notes: list[str],
+) -> list[RewriteFile]:
+    """Rewrite launchers, activate scripts and editable pointers after a move."""
+    stale = {f.path: f for f in findings if f.code == "script-stale-shebang" and f.path}
+    if not stale:
+        return []
+    root = str(snapshot.layout.root)
+    olds = {_old_root(snapshot.shebangs[path], snapshot.layout.windows) for path in stale}
+    if len(olds) != 1 or None in olds:
+        notes.append("launchers name several other venvs: reinstall them instead of rewriting")
+        return []
+    old_root = str(olds.pop())
+    replacements = [(old_root, root)]
+    old_project, new_project = posixpath.dirname(old_root), posixpath.dirname(root)
+    if posixpath.basename(old_root) == posixpath.basename(root) and old_project != new_project:
+        replacements.append((old_project, new_project))
+    pairs = tuple(replacements)
+    actions: list[RewriteFile] = []
+    scripts = snapshot.scripts_rel + "/"
+    for rel in sorted(snapshot.tree):
+        owner = index.owner(rel)
+        if owner is not None and owner.meta_dir in removed:
+            continue
+        name = rel.rpartition("/")[2]
+        if rel in stale:
+            reason = "launcher names the interpreter of the venv's old place"
+        elif (
+            rel.startswith(scripts)
+            and "/" not in rel[len(scripts) :]
+            and (name.startswith("activate") or name == "Activate.ps1")
+        ):
+            reason = "activate script names the venv's old place"
+        elif rel.rpartition("/")[0] in snapshot.site_rels and (
+            name.endswith(".pth") or name.startswith("__editable__")
+        ):
+            reason = "editable pointer names the project's old place"
+        elif name == "direct_url.json" and owner is not None:
+            reason = "direct_url.json names the project's old place"
+        else:
+            continue
+        actions.append(
+            RewriteFile(
+                path=rel, owner=owner.meta_dir if owner else None, replacements=pairs, reason=reason
+            )
+        )
+    return actions
+
+
+def _old_root(interpreter: str, windows: bool) -> str | None:
+    """``/old/.venv/bin/python`` -> ``/old/.venv``."""
+    path = interpreter.replace("\\", "/") if windows else interpreter
+    scripts = posixpath.dirname(path)
+    if posixpath.basename(scripts).lower() not in {"bin", "scripts"}:
+        return None
+    return posixpath.dirname(scripts)
+
+
+# -- a lost base interpreter ------------------------------------------------------------
+
+
+def _repoint(
+    snapshot: Snapshot,
+    findings: Iterable[Finding],
+    options: PlanOptions,
+    unresolved: list[Finding],
+) -> Repoint | None:
+    missing = [f for f in findings if f.code == "interpreter-missing"]
+    if not missing:
+        return None
+    if options.python is None:
+        unresolved.extend(missing)
+        return None
+    return Repoint(
+        python=options.python,
+        version=snapshot.layout.version,
+        reason=f"the base interpreter is gone; use {options.python}",
+    )
+
+
+# -- bookkeeping --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Done:
+    """What a list of actions touches, to tell which findings it addresses."""
+
+    removed_metas: frozenset[str]
+    gone: tuple[str, ...]  # paths moved to the trash (folders whole)
+    installed: frozenset[str]
+    rewritten: frozenset[str]
+
+    @classmethod
+    def of(cls, actions: Iterable[Action]) -> _Done:
+        metas: set[str] = set()
+        gone: list[str] = []
+        installed: set[str] = set()
+        rewritten: set[str] = set()
+        for action in actions:
+            if isinstance(action, RemoveDist):
+                metas.add(action.meta_dir)
+                gone.extend(action.paths)
+            elif isinstance(action, DiscardPath):
+                gone.append(action.path)
+            elif isinstance(action, InstallDist):
+                installed.add(action.package)
+            elif isinstance(action, RewriteFile):
+                rewritten.add(action.path)
+        return cls(
+            removed_metas=frozenset(metas),
+            gone=tuple(gone),
+            installed=frozenset(installed),
+            rewritten=frozenset(rewritten),
+        )
+
+    def _is_gone(self, path: str) -> bool:
+        return any(path == g or path.startswith(g + "/") for g in self.gone)
+
+    def addresses(self, finding: Finding, index: Index, with_lock: bool) -> bool:
+        path = finding.path
+        if finding.package is not None and finding.package in self.installed:
+            return True
+        if path is not None:
+            if self._is_gone(path) or path in self.rewritten:
+                return True
+            if any(meta in self.removed_metas for meta in _metas_of(path, index)):
+                return True
+        if finding.code == "dependency-unsatisfied":
+            return with_lock
+        return False

@@ -1,0 +1,167 @@
+"""The planner on hand-made venvs: what goes, what stays, what is reinstalled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.fakevenv import SITE, FakeVenv
+from venv_doctor.diagnose import diagnose
+from venv_doctor.installed import NormalizedName
+from venv_doctor.lockfiles.wanted import Source, WantedDist, WantedSet
+from venv_doctor.plan import (
+    DiscardPath,
+    InstallDist,
+    Plan,
+    PlanOptions,
+    RemoveDist,
+    Repoint,
+    RewriteFile,
+    make_plan,
+)
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> FakeVenv:
+    return FakeVenv(tmp_path / "proj" / ".venv")
+
+
+def lock(tmp_path: Path, **versions: str) -> WantedSet:
+    return WantedSet(
+        lockfile=tmp_path / "uv.lock",
+        kind="uv.lock",
+        dists={
+            NormalizedName(name): WantedDist(
+                name=NormalizedName(name), version=version, source=Source(kind="registry")
+            )
+            for name, version in versions.items()
+        },
+    )
+
+
+def plan_for(venv: FakeVenv, wanted: WantedSet | None = None, **options: object) -> Plan:
+    snapshot = venv.snapshot()
+    return make_plan(snapshot, diagnose(snapshot), wanted, PlanOptions(**options))  # type: ignore[arg-type]
+
+
+def of(plan: Plan, kind: type) -> list:
+    return [a for a in plan.actions if isinstance(a, kind)]
+
+
+def test_healthy_venv_matching_its_lock_needs_nothing(venv, tmp_path):
+    venv.install("demo", "1.0", {"demo/__init__.py": b"x"})
+    plan = plan_for(venv, lock(tmp_path, demo="1.0"))
+    assert plan.empty
+    assert plan.unresolved == ()
+
+
+def test_half_removed_package_not_in_the_lock_goes_whole(venv, tmp_path):
+    meta = venv.install(
+        "ruff",
+        "0.5",
+        {"ruff/__init__.py": b"x", "ruff/cli.py": b"y", "../../../bin/ruff": b"#!/bin/sh\n"},
+    )
+    (venv.root / SITE / "ruff" / "cli.py").unlink()
+    (venv.root / SITE / "ruff" / "leftover.txt").write_text("remnant")
+    (venv.root / meta / "RECORD").unlink()
+    venv.install("keep", "1.0", {"keep/__init__.py": b"k"})
+    plan = plan_for(venv, lock(tmp_path, keep="1.0"))
+    [remove] = of(plan, RemoveDist)
+    assert remove.package == "ruff"
+    # No RECORD: the folder named after the package and the metadata folder go whole.
+    assert remove.paths == (f"{SITE}/ruff", meta)
+    assert of(plan, InstallDist) == []
+
+
+def test_damaged_wanted_package_is_reinstalled_and_shared_files_stay(venv, tmp_path):
+    venv.install("nsa", "1.0", {"ns/shared.py": b"s", "ns/a.py": b"a"})
+    venv.install("nsb", "1.0", {"ns/shared.py": b"s", "ns/b.py": b"b"})
+    (venv.root / SITE / "ns" / "a.py").unlink()
+    plan = plan_for(venv, lock(tmp_path, nsa="1.0", nsb="1.0"))
+    [remove] = of(plan, RemoveDist)
+    assert remove.package == "nsa"
+    assert f"{SITE}/ns" not in remove.paths  # shared with nsb, which stays
+    assert remove.kept == (f"{SITE}/ns/shared.py",)
+    assert f"{SITE}/ns/b.py" not in remove.paths
+    [install] = of(plan, InstallDist)
+    assert (install.package, install.version) == ("nsa", "1.0")
+
+
+def test_duplicate_keeps_the_copy_the_lock_wants(venv, tmp_path):
+    old = venv.install("demo", "1.0", {"demo/__init__.py": b"old"})
+    venv.install("demo", "2.0", {"demo/__init__.py": b"new!"})
+    (venv.root / old / "RECORD").unlink()
+    plan = plan_for(venv, lock(tmp_path, demo="2.0"))
+    [remove] = of(plan, RemoveDist)
+    assert remove.meta_dir == old
+    # The folder belongs to 2.0, which stays: only the metadata folder goes.
+    assert remove.paths == (old,)
+    assert of(plan, InstallDist) == []
+
+
+def test_without_a_lock_the_installed_version_is_fetched_again(venv):
+    venv.install("demo", "1.0", {"demo/__init__.py": b"x", "demo/m.py": b"m"})
+    (venv.root / SITE / "demo" / "m.py").write_bytes(b"M")
+    plan = plan_for(venv)
+    [install] = of(plan, InstallDist)
+    assert (install.package, install.version, install.wanted) == ("demo", "1.0", None)
+    assert plan.lockfile is None
+
+
+def test_missing_from_the_venv_is_installed(venv, tmp_path):
+    plan = plan_for(venv, lock(tmp_path, demo="1.0"))
+    [install] = of(plan, InstallDist)
+    assert install.package == "demo"
+    assert "missing" in install.reason
+
+
+def test_orphans_stay_unless_purged_stashes_go(venv, tmp_path):
+    (venv.root / SITE / "mine.py").write_text("")
+    (venv.root / SITE / "~ich").mkdir()
+    plan = plan_for(venv, lock(tmp_path))
+    assert [a.path for a in of(plan, DiscardPath)] == [f"{SITE}/~ich"]
+    assert [f.code for f in plan.unresolved] == ["orphan-file"]
+    purged = plan_for(venv, lock(tmp_path), purge_orphans=True)
+    assert sorted(a.path for a in of(purged, DiscardPath)) == [f"{SITE}/mine.py", f"{SITE}/~ich"]
+    assert purged.unresolved == ()
+
+
+def test_moved_venv_is_relocated(venv, tmp_path):
+    old = "/old/place/proj/.venv"
+    venv.install(
+        "demo",
+        "1.0",
+        {"demo/__init__.py": b"x", "../../../bin/demo": f"#!{old}/bin/python\n".encode()},
+    )
+    (venv.scripts / "activate").write_text(f'VIRTUAL_ENV="{old}"\n')
+    plan = plan_for(venv, lock(tmp_path, demo="1.0"))
+    rewrites = {a.path: a for a in of(plan, RewriteFile)}
+    assert set(rewrites) == {"bin/demo", "bin/activate"}
+    assert rewrites["bin/demo"].owner == f"{SITE}/demo-1.0.dist-info"
+    assert rewrites["bin/demo"].replacements == (
+        (old, str(venv.root)),
+        ("/old/place/proj", str(venv.root.parent)),
+    )
+    assert plan.unresolved == ()
+
+
+def test_interpreter_missing_needs_a_python(tmp_path):
+    venv = FakeVenv(tmp_path / "v")
+    (venv.root / "pyvenv.cfg").write_text(f"home = {tmp_path / 'gone'}\nversion_info = 3.11.7\n")
+    plan = plan_for(venv)
+    assert plan.empty
+    assert [f.code for f in plan.unresolved] == ["interpreter-missing"]
+    plan = plan_for(venv, python="/usr/bin/python3.11")
+    assert of(plan, Repoint) == [
+        Repoint(python="/usr/bin/python3.11", version="3.11", reason=of(plan, Repoint)[0].reason)
+    ]
+    assert plan.unresolved == ()
+
+
+def test_seed_packages_are_kept(venv, tmp_path):
+    venv.install("pip", "24.0", {"pip/__init__.py": b"p"})
+    plan = plan_for(venv, lock(tmp_path), keep=frozenset({"pip"}))
+    assert plan.empty
+    plan = plan_for(venv, lock(tmp_path))
+    assert [a.package for a in of(plan, RemoveDist)] == ["pip"]

@@ -364,14 +364,17 @@ def check_json(
 ) -> CheckResult:
     """``venv-doctor check VENV --format json ARGS``, proving nothing was written.
 
-    ``watch`` adds folders besides the venv that must not change either.
+    ``watch`` adds folders besides the venv that must not change either; the
+    project folder holding a project's ``.venv`` is always watched.
     """
+    project = venv.parent
+    own = project if (project / "pyproject.toml").is_file() else venv
     return checked(
         venv,
         "--format",
         "json",
         *args,
-        watch=[venv, *watch],
+        watch=[own, *watch],
         cwd=cwd or venv.parent,
         timeout=timeout,
     )

@@ -267,7 +267,7 @@ class Transaction:
                 holders=failure.holders,
                 rolled_back=True,
             )
-        error = _error(f"{self.description} failed: {cause}", path=None, exc=cause)
+        error = _error(f"{self.description} failed", path=None, exc=cause)
         error.message += tail
         error.rolled_back = True
         return error
@@ -532,7 +532,8 @@ def _error(message: str, *, path: Path | None, exc: BaseException | None) -> Tra
         elif os_error.errno == errno.ENOSPC:
             hint = "free some disk space and run the command again"
     elif exc is not None:
-        message = f"{message}: {type(exc).__name__}: {exc}"
+        detail = str(exc)
+        message = f"{message}: {type(exc).__name__}" + (f": {detail}" if detail else "")
     if holders:
         message += f"; in use by {describe_holders(holders)}"
     return TransactionError(message, hint=hint, path=path, os_error=os_error, holders=holders)

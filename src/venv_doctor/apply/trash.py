@@ -287,21 +287,19 @@ def clean_trash(
         raise VenvDoctorError("clean_trash needs the venv's lock held", path=lock.root)
     root = lock.root
     cutoff = (now or datetime.now(timezone.utc)) - older_than
-    entries = list_trash(root)
-    committed = [entry.txn for entry in entries if entry.state == "committed"]
+    entries = {entry.txn: entry for entry in list_trash(root)}
+    committed = [txn for txn, entry in entries.items() if entry.state == "committed"]
     protected = set(committed[len(committed) - keep_last :]) if keep_last > 0 else set()
-    newest = list_txn_ids(root)[-1:]
     removed: list[str] = []
     errors: list[str] = []
     freed = 0
-    for entry in entries:
+    for entry in entries.values():
         if entry.state == "committed":
             if entry.txn in protected or (entry.started is not None and entry.started > cutoff):
                 continue
         elif entry.state != "rolled-back" or entry.files:
             continue
-        failed = _delete_tree(os.path.join(trash_dir(root), entry.txn))
-        errors.extend(failed)
+        errors.extend(_delete_tree(os.path.join(trash_dir(root), entry.txn)))
         freed += entry.size
         removed.append(entry.txn)
         if entry.state == "committed":
@@ -310,12 +308,21 @@ def clean_trash(
                 writer.append(Cleaned(time=now_iso()))
             finally:
                 writer.close()
-        elif entry.txn not in newest:
-            # Journals of rolled-back transactions are only history; the newest
-            # stays so that transaction numbers keep growing.
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(journal_path(root, entry.txn))
+    _forget_rolled_back(root, keep={*entries} - {*removed})
     return CleanReport(removed=tuple(removed), freed=freed, errors=tuple(errors))
+
+
+def _forget_rolled_back(root: Path, *, keep: set[str]) -> None:
+    """Delete journals of rolled-back transactions whose trash is gone: only history.
+
+    The newest journal stays, so that transaction numbers keep growing.
+    """
+    txns = list_txn_ids(root)
+    for txn in txns[:-1]:
+        journal = _journal_or_none(root, txn)
+        if txn not in keep and journal is not None and journal.parsed.state == "rolled-back":
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(journal.path)
 
 
 def _delete_tree(folder: str) -> list[str]:

@@ -32,7 +32,7 @@ def _record(venv: Path) -> Path:
     return site_packages(venv) / "deplow-1.0.dist-info" / "RECORD"
 
 
-def _swap(path: Path, make: Callable[[Path], None]) -> None:
+def _swap(path: Path, make: Callable[[Path], object]) -> None:
     path.unlink()
     make(path)
 
@@ -116,7 +116,7 @@ def test_record_is_a_folder(venv: Path) -> None:
         pytest.param(lambda p: os.symlink("nowhere", p), id="dangling-symlink"),
     ],
 )
-def test_installed_file_replaced(venv: Path, make: Callable[[Path], None]) -> None:
+def test_installed_file_replaced(venv: Path, make: Callable[[Path], object]) -> None:
     target = site_packages(venv) / "polarslike" / "frame.py"
     _swap(target, make)
 

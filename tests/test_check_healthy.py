@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,8 +83,8 @@ def test_empty_uv_venv(tools: Tools, tmp_path: Path) -> None:
     assert_healthy(tools.make_uv_venv(tmp_path / "venv"))
 
 
-def _other_pythons() -> list[object]:
-    params = []
+def _other_pythons() -> list[Any]:
+    params: list[Any] = []
     for version in ("3.8", "3.9", "3.10", "3.12", "3.13", "3.14"):
         found = sorted(BASE_PYTHON.parents[2].glob(f"{version}.*/bin/python{version}"))
         marks = () if found else (pytest.mark.skip(reason=f"no CPython {version} here"),)

@@ -120,6 +120,15 @@ EXPLANATIONS: dict[str, Explanation] = {
         fix="Install that Python version again, then `venv-doctor fix --python PATH` re-points "
         "the venv; or recreate it with `uv venv` and sync.",
     ),
+    "fix-interrupted": Explanation(
+        meaning="The journal of a `venv-doctor fix` (or `undo`) has no end: the process was "
+        "killed or the machine lost power in the middle, so the venv is half changed. `check` "
+        "reads the journal but never writes, so it only reports it.",
+        arises="SIGKILL, a power loss or a crash during `venv-doctor fix`.",
+        fix="Any command that changes the venv (`venv-doctor fix`, `venv-doctor undo`, "
+        "`venv-doctor trash clean`) first rolls the interrupted change back from its journal and "
+        "trash, then does its own work.",
+    ),
     "cache-hardlink": Explanation(
         meaning="Information: installed files are hard links shared with uv's cache (or another "
         "venv). Editing one in place edits every copy.",

@@ -119,6 +119,11 @@ CODES: dict[str, CodeInfo] = _codes(
         summary="The venv's base interpreter (pyvenv.cfg home, or the python link) is gone.",
     ),
     CodeInfo(
+        code="fix-interrupted",
+        severity=Severity.ERROR,
+        summary="A venv-doctor fix was interrupted and is half applied.",
+    ),
+    CodeInfo(
         code="cache-hardlink",
         severity=Severity.INFO,
         summary="Installed files share inodes with uv's cache; editing one edits every copy.",

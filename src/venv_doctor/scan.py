@@ -99,7 +99,21 @@ def take_snapshot(
         interpreter=_interpreter_facts(layout),
         cache=_cache_links(dists, owned, tree, environ),
         unreadable=tuple(unreadable),
+        interrupted=_interrupted(layout),
     )
+
+
+def _interrupted(layout: VenvLayout) -> tuple[str, ...]:
+    """Transactions of an earlier ``fix`` that a crash left half done (read only)."""
+    if not os.path.isdir(os.path.join(layout.root, ".venv-doctor")):
+        return ()
+    from venv_doctor.apply.journal import read_journals
+
+    try:
+        journals = read_journals(layout.root)
+    except (OSError, ValueError):
+        return ("(unreadable journal)",)
+    return tuple(j.txn for j in journals if j.parsed.state in {"unfinished", "empty"})
 
 
 class _Inside:

@@ -97,6 +97,7 @@ class Snapshot:
     interpreter: InterpreterFacts
     cache: CacheLinks
     unreadable: tuple[Unreadable, ...]
+    interrupted: tuple[str, ...] = ()  # venv-doctor transactions a crash left unfinished
 
     @property
     def site_rels(self) -> tuple[str, ...]:

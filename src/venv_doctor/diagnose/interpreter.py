@@ -14,6 +14,24 @@ _HINT = (
 
 
 def check(snapshot: Snapshot, _index: Index) -> list[Finding]:
+    return _interrupted(snapshot) + _interpreter(snapshot)
+
+
+def _interrupted(snapshot: Snapshot) -> list[Finding]:
+    if not snapshot.interrupted:
+        return []
+    return [
+        finding(
+            "fix-interrupted",
+            "a venv-doctor change to this venv was interrupted "
+            f"({', '.join(snapshot.interrupted)}) and is half applied",
+            path=".venv-doctor/journal",
+            hint="venv-doctor fix (or venv-doctor undo) rolls it back first, then goes on",
+        )
+    ]
+
+
+def _interpreter(snapshot: Snapshot) -> list[Finding]:
     layout = snapshot.layout
     facts = snapshot.interpreter
     version = layout.version or "X.Y"

@@ -1,0 +1,192 @@
+"""``fix`` from start to end: recover, check, plan, fetch, apply, check again.
+
+The venv's lock is held from the first read to the last check, so uv and
+venv-doctor never change one venv at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from venv_doctor.apply.journal import JSONValue
+from venv_doctor.apply.lock import VenvLock
+from venv_doctor.apply.recovery import RecoveryReport, recover
+from venv_doctor.apply.transaction import StepHook, Transaction
+from venv_doctor.checking import LockOptions, run_check
+from venv_doctor.diagnose.lock import preserved_packages
+from venv_doctor.errors import VenvDoctorError
+from venv_doctor.execute import BaseInterpreter, execute
+from venv_doctor.layout import VenvLayout
+from venv_doctor.plan import InstallDist, Plan, PlanOptions, make_plan
+from venv_doctor.report.model import CheckResult
+
+
+class WheelGetter(Protocol):
+    """Finds (downloads, builds) and verifies the wheel an install action needs."""
+
+    def __call__(self, action: InstallDist) -> Path: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixOptions:
+    dry_run: bool = False
+    purge_orphans: bool = False
+    python: Path | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixResult:
+    before: CheckResult
+    plan: Plan
+    recovered: RecoveryReport | None = None
+    transaction: str | None = None
+    after: CheckResult | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def healthy(self) -> bool:
+        final = self.after or self.before
+        return not final.failed
+
+
+class InterpreterNotFoundError(VenvDoctorError):
+    """No base interpreter of the venv's version could be found to re-point it to."""
+
+
+def run_fix(
+    layout: VenvLayout,
+    *,
+    lock: LockOptions,
+    options: FixOptions,
+    environ: Mapping[str, str],
+    cwd: Path,
+    get_wheel: WheelGetter,
+    on_step: StepHook | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> FixResult:
+    """Repair the venv at ``layout``; with ``dry_run``, only say how."""
+    with VenvLock(layout.root) as held:
+        recovered = recover(layout.root, lock=held)
+        checked = run_check(
+            layout, quick=False, select=None, ignore=None, lock=lock, environ=environ, cwd=cwd
+        )
+        wanted = checked.wanted
+        keep = (
+            preserved_packages(layout.cfg)
+            if wanted is not None and wanted.kind == "uv.lock"
+            else frozenset()
+        )
+        base = _base_interpreter(layout, options.python, checked.result, environ)
+        plan = make_plan(
+            checked.snapshot,
+            checked.result.findings,
+            wanted,
+            PlanOptions(
+                purge_orphans=options.purge_orphans,
+                python=base.executable if base else None,
+                keep=keep,
+            ),
+        )
+        result = FixResult(before=checked.result, plan=plan, recovered=recovered)
+        if options.dry_run or plan.empty:
+            return result
+        # Everything that may need the network or a build happens before the
+        # first change: a wheel that cannot be had leaves the venv untouched.
+        wheels = {
+            action.package: get_wheel(action)
+            for action in plan.actions
+            if isinstance(action, InstallDist)
+        }
+        with Transaction(
+            held, description=_describe(plan), plan=_plan_summary(plan), on_step=on_step
+        ) as txn:
+            execute(
+                plan, txn, snapshot=checked.snapshot, wheels=wheels, base=base, progress=progress
+            )
+            txn.commit()
+        after = run_check(
+            layout, quick=False, select=None, ignore=None, lock=lock, environ=environ, cwd=cwd
+        )
+        return FixResult(
+            before=checked.result,
+            plan=plan,
+            recovered=recovered,
+            transaction=txn.id,
+            after=after.result,
+        )
+
+
+def _describe(plan: Plan) -> str:
+    count = len(plan.actions)
+    where = f" to match {Path(plan.lockfile).name}" if plan.lockfile else ""
+    return f"fix{where}: {count} action{'s' if count != 1 else ''}"
+
+
+def _plan_summary(plan: Plan) -> JSONValue:
+    from venv_doctor.report.plan import action_line
+
+    return [action_line(action) for action in plan.actions]
+
+
+def _base_interpreter(
+    layout: VenvLayout,
+    python: Path | None,
+    before: CheckResult,
+    environ: Mapping[str, str],
+) -> BaseInterpreter | None:
+    """The interpreter to re-point to, when the base interpreter is gone."""
+    if not any(f.code == "interpreter-missing" for f in before.findings):
+        return None
+    if python is not None:
+        found = probe_base(str(python))
+        if found is None:
+            raise InterpreterNotFoundError(
+                f"{python} cannot be run as a Python interpreter", path=python
+            )
+        if layout.version and not found.version.startswith(layout.version + "."):
+            raise InterpreterNotFoundError(
+                f"{python} is Python {found.version}; the venv needs {layout.version}",
+                hint=f"pass a Python {layout.version} with --python",
+                path=python,
+            )
+        return found
+    if layout.version is None:
+        return None
+    candidate = shutil.which(f"python{layout.version}", path=environ.get("PATH"))
+    return probe_base(candidate) if candidate else None
+
+
+_PROBE = (
+    "import json, sys; print(json.dumps([sys.executable, sys.prefix, sys.base_prefix, "
+    "'.'.join(map(str, sys.version_info[:3]))]))"
+)
+
+
+def probe_base(python: str) -> BaseInterpreter | None:
+    """Ask a candidate base interpreter where it lives; ``None`` if it is a venv or broken."""
+    try:
+        proc = subprocess.run(
+            [python, "-I", "-S", "-c", _PROBE],
+            capture_output=True,
+            text=True,
+            timeout=15,
+            check=False,
+        )
+        executable, prefix, base_prefix, version = json.loads(proc.stdout)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+    if os.path.realpath(prefix) != os.path.realpath(base_prefix):
+        return None  # itself a venv
+    return BaseInterpreter(
+        executable=executable,
+        home=os.path.dirname(executable),
+        prefix=prefix,
+        version=version,
+    )

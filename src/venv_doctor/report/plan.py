@@ -1,0 +1,114 @@
+"""The repair plan and the outcome of ``fix``, for people (text) and programs (JSON)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from venv_doctor.plan import (
+    Action,
+    DiscardPath,
+    InstallDist,
+    Plan,
+    RemoveDist,
+    Repoint,
+    RewriteFile,
+)
+from venv_doctor.report.json import SCHEMA_VERSION, check_dict, finding_dict
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from venv_doctor.fixing import FixResult
+
+
+def action_line(action: Action) -> str:
+    """One line that says what an action does and why."""
+    if isinstance(action, RemoveDist):
+        what = f"remove {action.package} {action.version or ''}".rstrip()
+        kept = f", keeping {len(action.kept)} shared files" if action.kept else ""
+        return f"{what} ({len(action.paths)} paths{kept}): {action.reason}"
+    if isinstance(action, InstallDist):
+        return f"install {action.package} {action.version or ''}".rstrip() + f": {action.reason}"
+    if isinstance(action, DiscardPath):
+        return f"move {action.path} to the trash: {action.reason}"
+    if isinstance(action, RewriteFile):
+        return f"rewrite {action.path}: {action.reason}"
+    assert isinstance(action, Repoint)  # noqa: S101 - the union is closed
+    return f"re-point the venv to {action.python}: {action.reason}"
+
+
+def action_dict(action: Action) -> dict[str, Any]:
+    if isinstance(action, RemoveDist):
+        return {
+            "action": "remove",
+            "package": action.package,
+            "version": action.version,
+            "path": action.meta_dir,
+            "paths": list(action.paths),
+            "kept": list(action.kept),
+            "reason": action.reason,
+        }
+    if isinstance(action, InstallDist):
+        source = action.wanted.source.describe() if action.wanted else None
+        return {
+            "action": "install",
+            "package": action.package,
+            "version": action.version,
+            "source": source,
+            "reason": action.reason,
+        }
+    if isinstance(action, DiscardPath):
+        return {"action": "discard", "path": action.path, "reason": action.reason}
+    if isinstance(action, RewriteFile):
+        return {
+            "action": "rewrite",
+            "path": action.path,
+            "replacements": [list(pair) for pair in action.replacements],
+            "reason": action.reason,
+        }
+    return {"action": "repoint", "python": action.python, "reason": action.reason}
+
+
+def plan_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "lockfile": plan.lockfile,
+        "actions": [action_dict(a) for a in plan.actions],
+        "unresolved": [finding_dict(f) for f in plan.unresolved],
+        "notes": list(plan.notes),
+    }
+
+
+def fix_dict(result: FixResult, *, dry_run: bool) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "dry_run": dry_run,
+        "venv": result.before.venv,
+        "lockfile": result.before.lockfile,
+        "recovered": list(result.recovered.rolled_back) if result.recovered else [],
+        "plan": plan_dict(result.plan),
+        "transaction": result.transaction,
+        "before": check_dict(result.before),
+        "after": check_dict(result.after) if result.after else None,
+        "healthy": result.healthy,
+    }
+
+
+def render_plan(plan: Plan, console: Console, *, dry_run: bool) -> None:
+    from rich.markup import escape
+
+    if plan.empty:
+        console.print("Nothing to do.")
+    else:
+        verb = "Would" if dry_run else "Will"
+        console.print(f"[bold]{verb} do, in one transaction:[/]")
+        for number, action in enumerate(plan.actions, start=1):
+            console.print(f"  {number}. {escape(action_line(action))}", soft_wrap=True)
+    for note in plan.notes:
+        console.print(f"[dim]note: {escape(note)}[/]")
+    if plan.unresolved:
+        console.print("[bold yellow]Left as it is:[/]")
+        for finding in plan.unresolved:
+            hint = f" (hint: {finding.hint})" if finding.hint else ""
+            console.print(
+                f"  {finding.code}: {escape(finding.message)}{escape(hint)}", soft_wrap=True
+            )

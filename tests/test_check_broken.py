@@ -440,6 +440,47 @@ def test_moved_pip_venv(tools: Tools, tmp_path: Path) -> None:
     assert result.at("script-stale-shebang", "bin/pip")["package"] == "pip"
 
 
+@pytest.mark.parametrize("maker", [pytest.param("uv", id="uv"), pytest.param("pip", id="pip")])
+@pytest.mark.parametrize(
+    "folder",
+    [
+        # Shebangs over 127 bytes or with a space become a /bin/sh trampoline:
+        #   #!/bin/sh
+        #   '''exec' '/path/to/venv/bin/python' "$0" "$@"
+        pytest.param("x" * 130, id="long-path"),
+        pytest.param("with space", id="space"),
+    ],
+)
+def test_moved_venv_with_trampoline_launchers(
+    tools: Tools, tmp_path: Path, maker: str, folder: str
+) -> None:
+    venv = tmp_path / folder / "venv"
+    if maker == "uv":
+        tools.make_uv_venv(venv)
+        tools.uv_pip_install(venv, "rufflike")
+    else:
+        tools.make_pip_venv(venv, "rufflike")
+    assert (venv / "bin" / "rufflike-py").read_text().startswith("#!/bin/sh\n")
+    assert check_json(venv).exit_code == 0
+    (tmp_path / folder).rename(tmp_path / "moved")
+    moved = tmp_path / "moved" / "venv"
+
+    result = check_json(moved)
+    assert result.exit_code == 1
+    assert result.at("script-stale-shebang", "bin/rufflike-py")["package"] == "rufflike"
+
+
+def test_moved_relocatable_uv_venv_is_fine(tools: Tools, tmp_path: Path) -> None:
+    venv = tmp_path / "before" / "venv"
+    tools.run_uv("venv", "--relocatable", "--python", BASE_PYTHON, venv)
+    tools.uv_pip_install(venv, "rufflike")
+    (tmp_path / "before").rename(tmp_path / "after")
+
+    result = check_json(tmp_path / "after" / "venv")
+    assert result.exit_code == 0, result.stdout
+    assert result.of("script-stale-shebang") == []
+
+
 def test_editable_install_whose_source_was_deleted(tools: Tools, tmp_path: Path) -> None:
     source = tmp_path / "checkout"
     (source / "src" / "app").mkdir(parents=True)

@@ -171,6 +171,27 @@ def test_folder_emptied_before_the_failure_still_imports_as_a_namespace(
     assert result.at("dist-info-incomplete", rel(venv, sp / "pytestlike-1.0.dist-info"))
 
 
+def test_half_removed_package_in_a_shared_namespace_folder(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    # Like google-auth and protobuf sharing google/: nsalpha and nsbeta both
+    # install into the namespace folder nspkg/ (no __init__.py).
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "nsalpha", "nsbeta")
+    sp = site_packages(venv)
+    immutable(sp / "nspkg" / "alpha" / "__init__.py")
+    assert tools.uv_pip_uninstall(venv, "nsalpha", check=False).returncode != 0
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    assert result.at("dist-info-incomplete", rel(venv, sp / "nsalpha-1.0.dist-info"))
+    orphan = result.at("orphan-file", rel(venv, sp / "nspkg"))
+    assert "alpha/__init__.py" in orphan["message"]
+    # The leftover is nsalpha's, not a file of an older nsbeta: nsbeta is whole.
+    assert orphan["package"] != "nsbeta", orphan
+    assert [f for f in result.failing() if f["package"] == "nsbeta"] == []
+
+
 def test_uninstall_blocked_on_its_first_row_changes_nothing(
     tools: Tools, tmp_path: Path, immutable: ImmutableFiles
 ) -> None:

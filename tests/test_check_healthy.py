@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -63,14 +64,34 @@ def test_uv_sync_editable_project(tools: Tools, tmp_path: Path) -> None:
     assert_healthy(venv)
 
 
+IMPORT_ALL = "import polarslike.io.csv, rufflike.__main__, deptop, nspkg.alpha, nspkg.beta, bumpy"
+
+
 def test_uv_venv_and_uv_pip_install(tools: Tools, tmp_path: Path) -> None:
     venv = tools.make_uv_venv(tmp_path / "venv")
     tools.uv_pip_install(venv, *HEALTHY, link_mode=None)
+    assert_healthy(venv)
+    # Importing writes __pycache__ folders no RECORD lists (uv lists no .pyc).
+    tools.run(venv / "bin" / "python", "-c", IMPORT_ALL)
+    assert list(site_packages(venv).glob("polarslike/__pycache__/*.pyc"))
+    assert_healthy(venv)
+
+
+def test_uv_pip_install_compile_bytecode(tools: Tools, tmp_path: Path) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.run_uv(
+        "pip", "install", "--python", venv / "bin" / "python", "--compile-bytecode", *HEALTHY
+    )
+    assert list(site_packages(venv).glob("polarslike/io/__pycache__/*.pyc"))
     assert_healthy(venv)
 
 
 def test_python_m_venv_and_pip(tools: Tools, tmp_path: Path) -> None:
     venv = tools.make_pip_venv(tmp_path / "venv", *HEALTHY)
+    assert_healthy(venv)
+    # pip lists the .pyc files it compiled; deleting them (py3clean) is harmless.
+    for cache in list(site_packages(venv).rglob("__pycache__")):
+        shutil.rmtree(cache)
     assert_healthy(venv)
 
 

@@ -122,11 +122,11 @@ class RecoveryNeededError(TransactionError):
 
 
 _VERBS = {
-    "mkdir": "create the folder",
-    "move": "move to the trash",
-    "create": "write",
-    "replace": "replace",
-    "restore": "put back",
+    "mkdir": "create the folder {}",
+    "move": "move {} to the trash",
+    "create": "write {}",
+    "replace": "replace {}",
+    "restore": "put back {}",
 }
 
 
@@ -453,7 +453,9 @@ class Transaction:
         self, op: str, target: VenvPath, exc: BaseException, *, seq: int | None = None
     ) -> TransactionError:
         """Mark the transaction failed and describe why, naming any process holding the file."""
-        error = _error(f"could not {_VERBS[op]} {target.rel}", path=Path(target.path), exc=exc)
+        error = _error(
+            "could not " + _VERBS[op].format(target.rel), path=Path(target.path), exc=exc
+        )
         if seq is not None:
             error.step = Step(txn=self.id, seq=seq, op=op, path=target.rel)
         self._state = "failed"

@@ -70,6 +70,7 @@ IMPORT_ALL = "import polarslike.io.csv, rufflike.__main__, deptop, nspkg.alpha, 
 def test_uv_venv_and_uv_pip_install(tools: Tools, tmp_path: Path) -> None:
     venv = tools.make_uv_venv(tmp_path / "venv")
     tools.uv_pip_install(venv, *HEALTHY, link_mode=None)
+    assert (venv / "share" / "rufflike" / "default.toml").is_file()
     assert_healthy(venv)
     # Importing writes __pycache__ folders no RECORD lists (uv lists no .pyc).
     tools.run(venv / "bin" / "python", "-c", IMPORT_ALL)
@@ -88,6 +89,7 @@ def test_uv_pip_install_compile_bytecode(tools: Tools, tmp_path: Path) -> None:
 
 def test_python_m_venv_and_pip(tools: Tools, tmp_path: Path) -> None:
     venv = tools.make_pip_venv(tmp_path / "venv", *HEALTHY)
+    assert (venv / "share" / "rufflike" / "default.toml").is_file()
     assert_healthy(venv)
     # pip lists the .pyc files it compiled; deleting them (py3clean) is harmless.
     for cache in list(site_packages(venv).rglob("__pycache__")):

@@ -23,6 +23,7 @@ def _spec(entry: Mapping[str, Any]) -> WheelSpec:
         version=entry["version"],
         files=dict(entry.get("files", {})),
         scripts=dict(entry.get("scripts", {})),
+        data=dict(entry.get("data", {})),
         console_scripts=dict(entry.get("console_scripts", {})),
         requires=tuple(entry.get("requires", ())),
         wrong_record_hash=tuple(entry.get("wrong_record_hash", ())),

@@ -29,8 +29,9 @@ class WheelSpec:
     ``files`` maps paths relative to the wheel root (site-packages once
     installed) to their content.  ``scripts`` go to ``<name>-<ver>.data/scripts/``
     and are installed into the venv's ``bin/`` with their shebang rewritten
-    when it is ``#!python``.  ``wrong_record_hash`` lists paths whose RECORD
-    hash is deliberately wrong.
+    when it is ``#!python``.  ``data`` goes to ``<name>-<ver>.data/data/``,
+    installed relative to the venv root (``share/...``).  ``wrong_record_hash``
+    lists paths whose RECORD hash is deliberately wrong.
     """
 
     name: str
@@ -41,6 +42,7 @@ class WheelSpec:
     console_scripts: Mapping[str, str] = field(default_factory=dict)
     gui_scripts: Mapping[str, str] = field(default_factory=dict)
     scripts: Mapping[str, bytes | str] = field(default_factory=dict)
+    data: Mapping[str, bytes | str] = field(default_factory=dict)
     tag: str = "py3-none-any"
     wrong_record_hash: tuple[str, ...] = ()
     summary: str = "A package built for venv-doctor's tests."
@@ -116,6 +118,8 @@ def wheel_contents(spec: WheelSpec) -> dict[str, bytes]:
     members = {path: _as_bytes(content) for path, content in spec.files.items()}
     for script, content in spec.scripts.items():
         members[f"{spec.data_dir}/scripts/{script}"] = _as_bytes(content)
+    for path, content in spec.data.items():
+        members[f"{spec.data_dir}/data/{path}"] = _as_bytes(content)
     members[f"{spec.dist_info}/METADATA"] = _metadata(spec).encode("utf-8")
     members[f"{spec.dist_info}/WHEEL"] = _wheel_file(spec).encode("utf-8")
     entry_points = _entry_points(spec)

@@ -24,7 +24,6 @@ from typing import Any
 # The interpreter the target venvs are made from: the one running the tests,
 # or its base when the tests run inside a venv.
 BASE_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-PYVER = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 _DROPPED_PREFIXES = ("PIP_", "UV_", "VIRTUALENV_", "PYTHON")
 _DROPPED = {"VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYENV_VERSION"}

@@ -342,3 +342,22 @@ def test_a_full_disk_while_copying_a_wheel_rolls_back(
     assert "ENOSPC" in error.message
     assert error.rolled_back
     assert_same_tree(before, venv)
+
+
+def test_a_failed_undo_is_rolled_back_and_can_be_tried_again(
+    venv: Path, wheels: dict[str, Path]
+) -> None:
+    before = tree(venv)
+    with VenvLock(venv) as lock:
+        run_plan(lock, wheels["beta"])
+        fixed = tree(venv)
+
+        def fail(step: Step) -> None:
+            if step.op == "restore" and step.seq > 5:
+                raise OSError(errno.EIO, "injected")
+
+        with pytest.raises(TransactionError, match="could not put back"):
+            undo(venv, lock=lock, on_step=fail)
+        assert_same_tree(fixed, venv)
+        undo(venv, lock=lock)
+    assert_same_tree(before, venv)

@@ -94,10 +94,10 @@ def run_plan(lock: VenvLock, beta_wheel: Path, *, on_step: StepHook | None = Non
     with Transaction(
         lock, description="reinstall", plan={"remove": "alpha"}, on_step=on_step
     ) as txn:
+        files = [posixpath.normpath(posixpath.join(site, path)) for path, _, _ in rows]
+        txn.remove_all(files)
         folders: set[str] = set()
-        for path, _hash, _size in rows:
-            rel = posixpath.normpath(posixpath.join(site, path))
-            txn.remove(rel)
+        for rel in files:
             parent = posixpath.dirname(rel)
             while parent not in {site, ""} and parent.startswith(site):
                 folders.add(parent)

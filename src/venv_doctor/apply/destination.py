@@ -67,7 +67,7 @@ class TransactionDestination(WheelDestination):
     ) -> RecordEntry:
         """Write ``stream`` to ``path`` in ``scheme`` as a new file; its RECORD row."""
         folder = self._folders[scheme]
-        target = venv_path(self.transaction.root, posixpath.join(folder, path), under=folder)
+        target = self.transaction.path(posixpath.join(folder, path), under=folder)
         if not self.overwrite_existing and os.path.lexists(target.path):
             raise FileExistsError(f"File already exists: {target.path}")
         written = self.transaction.create(

@@ -424,9 +424,13 @@ class JournalWriter:
 
     def append(self, record: Record, *, sync: bool = True) -> None:
         """Add ``record``; with ``sync`` it is on disk when this returns."""
+        self.append_all((record,), sync=sync)
+
+    def append_all(self, records: Iterable[Record], *, sync: bool = True) -> None:
+        """Add ``records`` in one write (and one fsync with ``sync``)."""
         if self._fd is None:
             raise JournalError(f"{self.path} is closed", path=self.path)
-        line = encode_record(record)
+        line = b"".join(encode_record(record) for record in records)
         data = memoryview(line)
         try:
             while data:

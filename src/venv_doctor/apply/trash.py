@@ -56,7 +56,9 @@ class VenvPath:
     path: str
 
 
-def venv_path(root: Path | str, rel: str, *, under: str | None = None) -> VenvPath:
+def venv_path(
+    root: Path | str, rel: str, *, under: str | None = None, known: set[str] | None = None
+) -> VenvPath:
     """Check that ``rel`` names an entry inside the venv at ``root`` and return it.
 
     Refused (``UnsafePathError``): absolute paths, paths that climb out with
@@ -65,6 +67,9 @@ def venv_path(root: Path | str, rel: str, *, under: str | None = None) -> VenvPa
     ``under``, anything outside that venv-relative folder (a wheel escaping
     its scheme).  The last component is never resolved: the entry itself may
     be a link pointing anywhere, and is then handled as a link.
+
+    ``known`` caches folders already found to resolve inside the venv; its
+    owner must empty it whenever a folder or link in the venv changes.
     """
     text = rel.replace("\\", "/") if sys.platform == "win32" else rel
     if "\0" in text or posixpath.isabs(text) or ntpath.splitdrive(text)[0]:
@@ -80,10 +85,15 @@ def venv_path(root: Path | str, rel: str, *, under: str | None = None) -> VenvPa
         if norm != base and not norm.startswith(base + "/"):
             raise _unsafe(root, rel, f"is outside {base}")
     full = os.path.join(root, *norm.split("/"))
+    folder = os.path.dirname(full)
+    if known is not None and folder in known:
+        return VenvPath(rel=norm, path=full)
     real_root = os.path.realpath(root)
-    parent = os.path.realpath(os.path.dirname(full))
+    parent = os.path.realpath(folder)
     if parent != real_root and not parent.startswith(real_root.rstrip(os.sep) + os.sep):
         raise _unsafe(root, rel, f"resolves outside the venv (to {parent})")
+    if known is not None:
+        known.add(folder)
     return VenvPath(rel=norm, path=full)
 
 

@@ -59,8 +59,7 @@ def execute(
                 raise ValueError("a Repoint action needs the probed base interpreter")
             _repoint(txn, snapshot, base)
         elif isinstance(action, RemoveDist):
-            for path in action.paths:
-                txn.remove(path, missing_ok=True)
+            txn.remove_all(action.paths, missing_ok=True)
         elif isinstance(action, DiscardPath):
             txn.remove(action.path, missing_ok=True)
         elif isinstance(action, InstallDist):

@@ -108,10 +108,11 @@ def _interrupted(layout: VenvLayout) -> tuple[str, ...]:
     if not os.path.isdir(os.path.join(layout.root, ".venv-doctor")):
         return ()
     from venv_doctor.apply.journal import read_journals
+    from venv_doctor.errors import VenvDoctorError
 
     try:
         journals = read_journals(layout.root)
-    except (OSError, ValueError):
+    except (OSError, ValueError, VenvDoctorError):
         return ("(unreadable journal)",)
     return tuple(j.txn for j in journals if j.parsed.state in {"unfinished", "empty"})
 

@@ -49,6 +49,15 @@ class Seen:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    _head_only = False
+
+    def do_HEAD(self) -> None:
+        # uv asks with HEAD first, to learn whether range requests work.
+        self._head_only = True
+        try:
+            self.do_GET()
+        finally:
+            self._head_only = False
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
@@ -69,7 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        self.wfile.write(body)
+        if not self._head_only:
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
         pass

@@ -98,7 +98,10 @@ def _folder(snapshot: Snapshot, index: Index, rel: str, inner: list[str]) -> lis
         if loose:
             sample = ", ".join(p[len(rel) + 1 :] for p in loose[:3])
             more = f" and {len(loose) - 3} more" if len(loose) > 3 else ""
-            dist = index.by_meta[index.owned_dirs[rel]]
+            # Name a distribution only when one alone owns the folder: in a shared
+            # namespace folder (google/, nspkg/) the leftovers are nobody's for sure.
+            metas = {meta for path in inner for meta in index.owners.get(path, ())}
+            dist = index.by_meta[metas.pop()] if len(metas) == 1 else None
             found.append(
                 finding(
                     "orphan-file",

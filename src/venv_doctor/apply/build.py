@@ -101,6 +101,10 @@ def _tail(output: object) -> str:
 def _failure_detail(exc: BaseException) -> str:
     from build import BuildBackendException
 
+    if isinstance(exc, subprocess.CalledProcessError):
+        # Only installing the build requirements raises this bare: hooks come wrapped.
+        detail = _tail(exc.stderr) or _tail(exc.output)
+        return f"installing the build requirements failed (exit status {exc.returncode}){detail}"
     inner: BaseException = exc
     if isinstance(exc, BuildBackendException):
         inner = exc.exception

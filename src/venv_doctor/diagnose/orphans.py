@@ -98,10 +98,13 @@ def _folder(snapshot: Snapshot, index: Index, rel: str, inner: list[str]) -> lis
         if loose:
             sample = ", ".join(p[len(rel) + 1 :] for p in loose[:3])
             more = f" and {len(loose) - 3} more" if len(loose) > 3 else ""
-            # Name a distribution only when one alone owns the folder: in a shared
-            # namespace folder (google/, nspkg/) the leftovers are nobody's for sure.
-            metas = {meta for path in inner for meta in index.owners.get(path, ())}
-            dist = index.by_meta[metas.pop()] if len(metas) == 1 else None
+            # Name a distribution only when every loose file lies beside files it
+            # owns: in a shared namespace folder (google/, nspkg/) a leftover
+            # subfolder of a half-removed package belongs to none of those that stay.
+            metas = {index.owned_dirs.get(path.rpartition("/")[0]) for path in loose}
+            dist = (
+                index.by_meta[str(metas.pop())] if len(metas) == 1 and None not in metas else None
+            )
             found.append(
                 finding(
                     "orphan-file",

@@ -24,15 +24,8 @@ from tests.apply.wheelserver import (
     sha256_of,
     silent_server,
 )
-from venv_doctor.apply.fetch import (
-    CHUNK_SIZE,
-    HashSpec,
-    WheelCache,
-    download,
-    fetch_project_page,
-    redact,
-    stream_into,
-)
+from venv_doctor.apply.digests import CHUNK_SIZE, HashSpec
+from venv_doctor.apply.fetch import download, fetch_project_page, redact, stream_into
 from venv_doctor.apply.simple_index import (
     IndexFile,
     SimplePageError,
@@ -41,6 +34,7 @@ from venv_doctor.apply.simple_index import (
     parse_simple_json,
     project_page_url,
 )
+from venv_doctor.apply.wheel_cache import WheelCache
 from venv_doctor.apply.wheel_errors import (
     CacheWriteError,
     DownloadError,

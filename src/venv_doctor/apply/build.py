@@ -25,7 +25,6 @@ from venv_doctor.apply.wheel_errors import BuildError
 
 # Lines of a failed build's output worth showing; the rest is in the build tool's hands.
 _TAIL_LINES = 15
-_SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,11 +34,6 @@ class BuildSettings:
     index_url: str
     find_links: Sequence[Path] = ()
     offline: bool = False
-
-
-def is_sdist(filename: str) -> bool:
-    """Whether ``filename`` looks like a source archive that ``build`` can build."""
-    return filename.lower().endswith(_SDIST_SUFFIXES)
 
 
 def installer_environ(settings: BuildSettings) -> dict[str, str | None]:

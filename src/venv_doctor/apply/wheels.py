@@ -20,43 +20,29 @@ reported, all at once by ``obtain_wheels``, in one ``OfflineError``.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from packaging.tags import Tag
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
 
-from venv_doctor.apply.build import (
-    BuildSettings,
-    build_project,
-    checkout_git,
+from venv_doctor.apply.build import BuildSettings
+from venv_doctor.apply.digests import HashSpec, file_digests, verified_sha256
+from venv_doctor.apply.fetch import ProgressCallback, download, fetch_project_page, redact
+from venv_doctor.apply.filenames import (
     is_sdist,
-    project_folder,
-    unpack_sdist,
+    same_version,
+    sdist_matches,
+    shown_tags,
+    url_filename,
+    wheel_name,
 )
-from venv_doctor.apply.fetch import (
-    HashSpec,
-    ProgressCallback,
-    WheelCache,
-    download,
-    fetch_project_page,
-    file_digests,
-    redact,
-    verified_sha256,
-)
+from venv_doctor.apply.from_source import Built, SourceBuilder, Target
 from venv_doctor.apply.simple_index import IndexFile
+from venv_doctor.apply.wheel_cache import WheelCache
 from venv_doctor.apply.wheel_errors import (
-    BuildError,
     HashMismatchError,
     Missing,
     NoCompatibleWheelError,
@@ -70,8 +56,6 @@ from venv_doctor.lockfiles.wanted import Artifact, WantedDist, best_wheel
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 CACHE_DIR_ENV = "VENV_DOCTOR_CACHE_DIR"
 DEFAULT_TIMEOUT = 30.0
-# How many of the interpreter's tags an error shows: the rest are variations.
-_SHOWN_TAGS = 5
 _SHOWN_FILES = 8
 
 
@@ -197,33 +181,8 @@ def obtain_wheels(
 # ------------------------------------------------------------------- helpers
 
 
-def _wheel_name(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]] | None:
-    try:
-        name, version, _build, tags = parse_wheel_filename(filename)
-    except (InvalidWheelFilename, InvalidVersion):
-        return None
-    return NormalizedName(str(name)), version, tags
-
-
-def _same_version(version: Version, wanted: str | None) -> bool:
-    if wanted is None:
-        return True
-    try:
-        return version == Version(wanted)
-    except InvalidVersion:
-        return str(version) == wanted
-
-
-def _url_filename(url: str) -> str:
-    return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
-
-
 def _is_local_url(url: str) -> bool:
     return urlsplit(url).scheme == "file"
-
-
-def _tag_text(tags: Sequence[Tag]) -> list[str]:
-    return [str(tag) for tag in tags[:_SHOWN_TAGS]]
 
 
 def _shown_files(filenames: Sequence[str]) -> list[str]:
@@ -258,6 +217,7 @@ class _Fetcher:
         self.environ = os.environ if environ is None else environ
         cache_dir = options.cache_dir or default_cache_dir(self.environ)
         self.cache = WheelCache(cache_dir)
+        self.builder = SourceBuilder(cache=self.cache, tags=self.tags)
 
     # -- the one entry
 
@@ -277,9 +237,15 @@ class _Fetcher:
                 location=source.path,
             )
         if source.kind in {"directory", "editable"}:
-            return self._build_directory(dist)
+            target = _target(dist)
+            return self._built(
+                self.builder.from_folder(source, target=target, settings=self._settings()), target
+            )
         if source.kind == "git":
-            return self._build_git(dist)
+            target = _target(dist)
+            return self._built(
+                self.builder.from_git(source, target=target, settings=self._settings()), target
+            )
         return self._wanted_files(dist)
 
     def _wanted_files(self, dist: WantedDist) -> LocalWheel:
@@ -294,7 +260,7 @@ class _Fetcher:
             return self._build_locked_sdist(dist, dist.sdist)
         direct = self._direct_artifact(dist)
         if direct is not None:
-            if _wheel_name(direct.filename) is not None:
+            if wheel_name(direct.filename) is not None:
                 return self._locked_wheel(dist, direct)
             return self._build_locked_sdist(dist, direct)
         if dist.version is None:
@@ -319,8 +285,8 @@ class _Fetcher:
         source = dist.source
         if source.kind == "path" and source.path:
             return Artifact(filename=os.path.basename(source.path), path=source.path)
-        if source.kind == "url" and source.url and not source.subdirectory:
-            return Artifact(filename=_url_filename(source.url), url=source.url)
+        if source.kind == "url" and source.url:
+            return Artifact(filename=url_filename(source.url), url=source.url)
         return None
 
     def _artifact_path(self, dist: WantedDist, artifact: Artifact) -> str | None:
@@ -347,9 +313,8 @@ class _Fetcher:
         if place is not None:
             return place
         for sha in spec.sha256s:
-            cached = self.cache.get(sha)
+            cached = self._cache_hit(sha, spec, label=label)
             if cached is not None:
-                verified_sha256(cached, spec, package=label)
                 return _Place(path=cached, sha256=sha, origin="cache")
         looked.append(f"the download cache {self.cache.root}")
         url = artifact.url or (dist.source.url if dist.source.kind == "url" else None)
@@ -379,6 +344,13 @@ class _Fetcher:
             hint="put the file back where the lockfile says, or pass --find-links DIR",
         )
 
+    def _cache_hit(self, sha256: str, spec: HashSpec, *, label: str) -> Path | None:
+        """The cached file with this sha256 (re-hashed on the way), checked against ``spec``."""
+        cached = self.cache.get(sha256)
+        if cached is not None and spec.algorithms != ("sha256",):
+            verified_sha256(cached, spec, package=label)
+        return cached
+
     def _locked_wheel(self, dist: WantedDist, artifact: Artifact) -> LocalWheel:
         place = self._locate(dist, artifact)
         return self._local_wheel(place, artifact.filename, dist.name, dist.version)
@@ -386,7 +358,7 @@ class _Fetcher:
     def _local_wheel(
         self, place: _Place, filename: str, name: NormalizedName, version: str | None
     ) -> LocalWheel:
-        parsed = _wheel_name(filename)
+        parsed = wheel_name(filename)
         wheel_version = str(parsed[1]) if parsed is not None else (version or "")
         return LocalWheel(
             path=place.path,
@@ -427,11 +399,11 @@ class _Fetcher:
             except OSError:
                 continue
             for entry in entries:
-                parsed = _wheel_name(entry)
+                parsed = wheel_name(entry)
                 if parsed is not None:
-                    if parsed[0] == name and _same_version(parsed[1], version):
+                    if parsed[0] == name and same_version(parsed[1], version):
                         wheels.append(Artifact(filename=entry, path=str(folder / entry)))
-                elif is_sdist(entry) and _sdist_matches(entry, name, version):
+                elif is_sdist(entry) and sdist_matches(entry, name, version):
                     sdists.append(folder / entry)
         return wheels, sdists
 
@@ -450,9 +422,7 @@ class _Fetcher:
             return cached
         if self.options.offline:
             if sdists:
-                return self._build_sdist_file(
-                    sdists[0], spec, name=name, version=version, label=label
-                )
+                return self._build_sdist_file(sdists[0], spec, _pin_target(name, version, label))
             looked = (*[str(folder) for folder in self.options.find_links], "the download cache")
             raise OfflineError([Missing(package=label, filename=None, looked=looked)])
         return self._from_index(name, version, label=label, spec=spec, index=index, sdists=sdists)
@@ -461,9 +431,8 @@ class _Fetcher:
         self, name: NormalizedName, version: str, spec: HashSpec, *, label: str
     ) -> LocalWheel | None:
         for sha in spec.sha256s:
-            cached = self.cache.get(sha)
+            cached = self._cache_hit(sha, spec, label=label)
             if cached is not None and self._fits(cached.name):
-                verified_sha256(cached, spec, package=label)
                 place = _Place(path=cached, sha256=sha, origin="cache")
                 return self._local_wheel(place, cached.name, name, version)
         found = [
@@ -479,7 +448,7 @@ class _Fetcher:
         return self._local_wheel(place, chosen.filename, name, version)
 
     def _fits(self, filename: str) -> bool:
-        parsed = _wheel_name(filename)
+        parsed = wheel_name(filename)
         return parsed is not None and bool(parsed[2] & self.tag_set)
 
     def _from_index(
@@ -498,22 +467,23 @@ class _Fetcher:
         wheels = [
             item.artifact()
             for item in files
-            if (parsed := _wheel_name(item.filename)) is not None
+            if (parsed := wheel_name(item.filename)) is not None
             and parsed[0] == name
-            and _same_version(parsed[1], version)
+            and same_version(parsed[1], version)
         ]
         chosen = best_wheel(wheels, self.tags)
         if chosen is not None and chosen.url is not None:
             return self._download_index_wheel(by_name[chosen.filename], name, version, label, spec)
         if sdists:
-            return self._build_sdist_file(sdists[0], spec, name=name, version=version, label=label)
+            return self._build_sdist_file(sdists[0], spec, _pin_target(name, version, label))
         index_sdists = [
             item
             for item in files
-            if is_sdist(item.filename) and _sdist_matches(item.filename, name, version)
+            if is_sdist(item.filename) and sdist_matches(item.filename, name, version)
         ]
         if index_sdists:
-            return self._build_index_sdist(index_sdists[0], name, version, label, spec)
+            target = _pin_target(name, version, label)
+            return self._build_index_sdist(index_sdists[0], spec, target)
         if wheels:
             raise self._no_fit(label, redact(index_url), [w.filename for w in wheels])
         raise WheelNotFoundError(
@@ -528,9 +498,8 @@ class _Fetcher:
     ) -> LocalWheel:
         wanted = spec.also(item.hashes)
         for sha in wanted.sha256s:
-            cached = self.cache.get(sha)
+            cached = self._cache_hit(sha, wanted, label=label)
             if cached is not None:
-                verified_sha256(cached, wanted, package=label)
                 self.cache.remember(name, version, sha)
                 return self._local_wheel(
                     _Place(path=cached, sha256=sha, origin="cache"), item.filename, name, version
@@ -554,7 +523,7 @@ class _Fetcher:
             package=label,
             where=where,
             found=_shown_files(filenames),
-            top_tags=_tag_text(self.tags),
+            top_tags=shown_tags(self.tags),
             tag_count=len(self.tags),
         )
 
@@ -567,36 +536,41 @@ class _Fetcher:
             offline=self.options.offline,
         )
 
+    def _built(self, built: Built, target: Target) -> LocalWheel:
+        place = _Place(path=built.path, sha256=built.sha256, origin=built.origin)
+        return self._local_wheel(place, built.filename, target.name, target.version)
+
+    def _build_archive(
+        self, place: _Place, target: Target, *, subdirectory: str | None, index: str | None
+    ) -> LocalWheel:
+        built = self.builder.from_archive(
+            place.path,
+            place.sha256,
+            target=target,
+            subdirectory=subdirectory,
+            settings=self._settings(index),
+        )
+        return self._built(built, target)
+
     def _build_locked_sdist(self, dist: WantedDist, sdist: Artifact) -> LocalWheel:
         place = self._locate(dist, sdist)
         index = dist.source.url if dist.source.kind == "registry" else None
         return self._build_archive(
-            place,
-            sdist.filename,
-            name=dist.name,
-            version=dist.version,
-            label=dist.label,
-            subdirectory=dist.source.subdirectory,
-            index=index,
+            place, _target(dist), subdirectory=dist.source.subdirectory, index=index
         )
 
-    def _build_sdist_file(
-        self, path: Path, spec: HashSpec, *, name: NormalizedName, version: str, label: str
-    ) -> LocalWheel:
-        sha = verified_sha256(path, spec, package=label)
+    def _build_sdist_file(self, path: Path, spec: HashSpec, target: Target) -> LocalWheel:
+        sha = verified_sha256(path, spec, package=target.label)
         place = _Place(path=path, sha256=sha, origin=f"find-links {path.parent}")
-        return self._build_archive(
-            place, path.name, name=name, version=version, label=label, subdirectory=None, index=None
-        )
+        return self._build_archive(place, target, subdirectory=None, index=None)
 
-    def _build_index_sdist(
-        self, item: IndexFile, name: NormalizedName, version: str, label: str, spec: HashSpec
-    ) -> LocalWheel:
+    def _build_index_sdist(self, item: IndexFile, spec: HashSpec, target: Target) -> LocalWheel:
         wanted = spec.also(item.hashes)
-        cached = next(filter(None, (self.cache.get(sha) for sha in wanted.sha256s)), None)
-        if cached is not None:
-            sha = verified_sha256(cached, wanted, package=label)
-            place = _Place(path=cached, sha256=sha, origin="cache")
+        label = target.label
+        hits = ((sha, self._cache_hit(sha, wanted, label=label)) for sha in wanted.sha256s)
+        hit = next(((sha, path) for sha, path in hits if path is not None), None)
+        if hit is not None:
+            place = _Place(path=hit[1], sha256=hit[0], origin="cache")
         else:
             path, sha = download(
                 item.url,
@@ -608,183 +582,15 @@ class _Fetcher:
                 progress=self.progress,
             )
             place = _Place(path=path, sha256=sha, origin=redact(item.url))
-        return self._build_archive(
-            place,
-            item.filename,
-            name=name,
-            version=version,
-            label=label,
-            subdirectory=None,
-            index=None,
-        )
+        return self._build_archive(place, target, subdirectory=None, index=None)
 
-    def _build_archive(
-        self,
-        place: _Place,
-        filename: str,
-        *,
-        name: NormalizedName,
-        version: str | None,
-        label: str,
-        subdirectory: str | None,
-        index: str | None,
-    ) -> LocalWheel:
-        key = f"sdist:{place.sha256}:{subdirectory or ''}"
-        reused = self._reuse_built(key, name, version)
-        if reused is not None:
-            return reused
-        with tempfile.TemporaryDirectory(prefix="venv-doctor-build-") as scratch:
-            unpacked = Path(scratch) / "src"
-            unpacked.mkdir()
-            root = unpack_sdist(place.path, unpacked, package=label)
-            folder = project_folder(root, subdirectory, package=label)
-            wheel = self._build(
-                folder, Path(scratch) / "dist", name=name, version=version, label=label, index=index
-            )
-            return self._keep_built(
-                wheel,
-                name=name,
-                version=version,
-                label=label,
-                key=key,
-                origin=f"built from {filename}",
-            )
 
-    def _build_directory(self, dist: WantedDist) -> LocalWheel:
-        source = dist.source
-        if not source.path:
-            raise BuildError(
-                f"{dist.label}: the lockfile names no folder for this {source.kind} source",
-                package=dist.label,
-            )
-        folder = project_folder(Path(source.path), source.subdirectory, package=dist.label)
-        editable = source.kind == "editable"
-        with tempfile.TemporaryDirectory(prefix="venv-doctor-build-") as scratch:
-            wheel = self._build(
-                folder,
-                Path(scratch),
-                name=dist.name,
-                version=dist.version,
-                label=dist.label,
-                editable=editable,
-            )
-            what = "built editable from" if editable else "built from"
-            return self._keep_built(
-                wheel,
-                name=dist.name,
-                version=dist.version,
-                label=dist.label,
-                key=None,
-                origin=f"{what} {folder}",
-            )
+def _target(dist: WantedDist) -> Target:
+    return Target(name=dist.name, version=dist.version, label=dist.label)
 
-    def _build_git(self, dist: WantedDist) -> LocalWheel:
-        source = dist.source
-        url = source.url or ""
-        key = f"git:{url}@{source.commit}:{source.subdirectory or ''}" if source.commit else None
-        if key is not None:
-            reused = self._reuse_built(key, dist.name, dist.version)
-            if reused is not None:
-                return reused
-        if self.options.offline and not _is_local_git(url):
-            raise OfflineError([Missing(package=dist.label, filename=None, looked=(f"git {url}",))])
-        with tempfile.TemporaryDirectory(prefix="venv-doctor-build-") as scratch:
-            checkout = checkout_git(
-                url,
-                commit=source.commit,
-                revision=source.requested_revision,
-                dest=Path(scratch) / "repo",
-                package=dist.label,
-            )
-            folder = project_folder(checkout, source.subdirectory, package=dist.label)
-            wheel = self._build(
-                folder,
-                Path(scratch) / "dist",
-                name=dist.name,
-                version=dist.version,
-                label=dist.label,
-            )
-            commit = source.commit or source.requested_revision or "HEAD"
-            return self._keep_built(
-                wheel,
-                name=dist.name,
-                version=dist.version,
-                label=dist.label,
-                key=key,
-                origin=f"built from git {redact(url)}@{commit}",
-            )
 
-    def _build(
-        self,
-        folder: Path,
-        out_dir: Path,
-        *,
-        name: NormalizedName,
-        version: str | None,
-        label: str,
-        editable: bool = False,
-        index: str | None = None,
-    ) -> Path:
-        wheel = build_project(
-            folder,
-            out_dir=out_dir,
-            package=label,
-            editable=editable,
-            settings=self._settings(index),
-        )
-        parsed = _wheel_name(wheel.name)
-        if parsed is None or parsed[0] != name or not _same_version(parsed[1], version):
-            raise BuildError(
-                f"{label}: building {folder} gave {wheel.name}, not a wheel of {label}",
-                package=label,
-                location=str(folder),
-                path=folder,
-                hint="the project's name or version is not the locked one: lock again (uv lock)",
-            )
-        if not parsed[2] & self.tag_set:
-            raise BuildError(
-                f"{label}: building {folder} gave {wheel.name}, which does not fit the target "
-                f"interpreter (best tags {', '.join(_tag_text(self.tags))}); builds run on the "
-                "Python that runs venv-doctor",
-                package=label,
-                location=str(folder),
-                path=folder,
-                hint="run venv-doctor with the venv's Python version, or provide a wheel with "
-                "--find-links DIR",
-            )
-        return wheel
-
-    def _keep_built(
-        self,
-        wheel: Path,
-        *,
-        name: NormalizedName,
-        version: str | None,
-        label: str,
-        key: str | None,
-        origin: str,
-    ) -> LocalWheel:
-        sha = file_digests(wheel)["sha256"]
-        cached = self.cache.add(wheel, sha256=sha, package=label)
-        if key is not None:
-            self.cache.remember_built(key, sha)
-        place = _Place(path=cached, sha256=sha, origin=origin)
-        return self._local_wheel(place, wheel.name, name, version)
-
-    def _reuse_built(
-        self, key: str, name: NormalizedName, version: str | None
-    ) -> LocalWheel | None:
-        found = [
-            Artifact(filename=path.name, path=str(path), hashes={"sha256": path.parent.name})
-            for path in self.cache.built(key)
-        ]
-        chosen = best_wheel(found, self.tags)
-        if chosen is None or chosen.path is None:
-            return None
-        place = _Place(
-            path=Path(chosen.path), sha256=chosen.hashes["sha256"], origin="cache (built)"
-        )
-        return self._local_wheel(place, chosen.filename, name, version)
+def _pin_target(name: NormalizedName, version: str, label: str) -> Target:
+    return Target(name=name, version=version, label=label)
 
 
 def _satisfies(path: Path, spec: HashSpec) -> bool:
@@ -797,16 +603,3 @@ def _satisfies(path: Path, spec: HashSpec) -> bool:
     except OSError:
         return False
     return True
-
-
-def _sdist_matches(filename: str, name: str, version: str) -> bool:
-    try:
-        sdist_name, sdist_version = parse_sdist_filename(filename)
-    except (InvalidSdistFilename, InvalidVersion):
-        return False
-    return sdist_name == name and _same_version(sdist_version, version)
-
-
-def _is_local_git(url: str) -> bool:
-    url = url.removeprefix("git+")
-    return _is_local_url(url) or os.path.isdir(url)

@@ -315,3 +315,22 @@ def test_a_git_clone_that_fails_names_the_repository(tmp_path: Path) -> None:
         get(dist)
 
     assert url in caught.value.message
+
+
+@pytest.mark.slow
+def test_a_path_sdist_is_built(tmp_path: Path) -> None:
+    sdist = make_sdist(write_project(tmp_path / "proj"), tmp_path / "dist")
+
+    built = get(source_dist("path", sdist))
+
+    assert built.filename == "sdpkg-1.0-py3-none-any.whl"
+    assert built.origin == f"built from {sdist.name}"
+
+
+@pytest.mark.slow
+def test_offline_an_sdist_in_find_links_is_built(tmp_path: Path) -> None:
+    make_sdist(write_project(tmp_path / "proj"), tmp_path / "links")
+
+    built = get(Pin.of("sdpkg", "1.0"), offline=True, find_links=[tmp_path / "links"])
+
+    assert built.filename == "sdpkg-1.0-py3-none-any.whl"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,9 +37,11 @@ from venv_doctor.apply.wheels import (
     obtain_wheels,
 )
 from venv_doctor.installed import NormalizedName
+from venv_doctor.layout import read_layout
 from venv_doctor.lockfiles.selection import Selection
 from venv_doctor.lockfiles.uv_lock import parse_uv_lock, select_uv_lock
 from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist
+from venv_doctor.probe import probe_interpreter
 
 PROBE = linux_probe()
 TAGS = PROBE.tags
@@ -470,3 +473,42 @@ def test_default_index_url(environ: dict[str, str], expected: str) -> None:
 def test_default_cache_dir(tmp_path: Path) -> None:
     assert default_cache_dir({"VENV_DOCTOR_CACHE_DIR": str(tmp_path)}) == tmp_path
     assert default_cache_dir({}).name == "venv-doctor"
+
+
+def test_a_direct_url_wheel_is_checked_against_the_requirements_hashes(
+    tmp_path: Path, server: WheelServer
+) -> None:
+    wheel = make_wheel(tmp_path / "src", "alpha")
+    url = server.add_file(wheel)
+
+    def direct(digest: str) -> WantedDist:
+        return WantedDist(
+            name=NormalizedName("alpha"),
+            version="1.0",
+            source=Source(kind="url", url=url),
+            hashes=(f"sha256:{digest}",),
+        )
+
+    with pytest.raises(HashMismatchError):
+        get(direct("0" * 64))
+    assert get(direct(sha256_of(wheel))).origin == url
+
+
+def test_the_real_interpreter_prefers_its_platform_wheel(tmp_path: Path) -> None:
+    layout = read_layout(Path(sys.prefix))
+    probe = probe_interpreter(layout)
+    if probe.derived or not {"cp311", "cp312"} & {tag.interpreter for tag in probe.tags[:1]}:
+        pytest.skip("needs a runnable CPython 3.11/3.12 venv")
+    top = probe.tags[0]
+    links = tmp_path / "links"
+    make_wheel(links, "fast", tag="py3-none-any")
+    make_wheel(links, "fast", tag=f"{top.interpreter}-{top.abi}-win_amd64")
+    native = make_wheel(links, "fast", tag=str(top))
+
+    got = obtain_wheel(
+        Pin.of("fast", "1.0"),
+        tags=probe.tags,
+        options=FetchOptions(find_links=[links], offline=True),
+    )
+
+    assert got.filename == native.name

@@ -147,6 +147,224 @@ def check(ctx: click.Context, /, **params: Any) -> None:
 
 
 @cli.command()
+@venv_options
+@click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Text for people, JSON for programs.",
+)
+@click.option(
+    "--find-links",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Look for wheels in this folder first (repeatable).",
+)
+@click.option("--index-url", metavar="URL", help="Package index for wheels (default: PyPI).")
+@click.option("--offline", is_flag=True, help="Never touch the network.")
+@click.option(
+    "--python",
+    type=click.Path(path_type=Path),
+    help="Base interpreter to re-point the venv to when its own is gone.",
+)
+@click.option(
+    "--purge-orphans", is_flag=True, help="Also move files no distribution owns to the trash."
+)
+@lock_options
+@click.pass_context
+def fix(ctx: click.Context, /, **params: Any) -> None:
+    """Repair a venv to match its lockfile, in one transaction, losing nothing.
+
+    Runs check, makes a plan, shows it, applies it (every removal is a move to
+    the trash: venv-doctor undo brings it back), then checks again.  Without a
+    lockfile, damaged distributions are reinstalled at their installed version.
+
+    Exit status: 0 the venv is healthy afterwards, 1 problems remain, 2 the fix
+    could not run (nothing was changed).
+    """
+
+    def work() -> int:
+        from venv_doctor.checking import locate
+        from venv_doctor.fixing import FixOptions, run_fix
+        from venv_doctor.wheelsource import RichDownloadProgress, wheel_getter
+
+        lock = _lock_from(params)
+        cwd = Path.cwd()
+        layout = locate(
+            params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=cwd
+        )
+        as_json = params["output_format"] == "json"
+        err = _console(stderr=True)
+        result = run_fix(
+            layout,
+            lock=lock,
+            options=FixOptions(
+                dry_run=params["dry_run"],
+                purge_orphans=params["purge_orphans"],
+                python=params["python"],
+            ),
+            environ=os.environ,
+            cwd=cwd,
+            get_wheel=wheel_getter(
+                find_links=tuple(params["find_links"]),
+                index_url=params["index_url"],
+                offline=params["offline"],
+                environ=os.environ,
+                progress=None if as_json or not err.is_terminal else RichDownloadProgress(err),
+            ),
+            progress=None if as_json else lambda line: err.print(f"[dim]{line}[/]"),
+        )
+        if as_json:
+            import json
+
+            from venv_doctor.report.plan import fix_dict
+
+            click.echo(json.dumps(fix_dict(result, dry_run=params["dry_run"]), indent=2))
+        else:
+            _render_fix(result, dry_run=params["dry_run"])
+        return (
+            EXIT_OK
+            if result.healthy or (params["dry_run"] and result.plan.empty)
+            else (EXIT_FINDINGS)
+        )
+
+    _exit(ctx, work)
+
+
+def _render_fix(result: Any, *, dry_run: bool) -> None:
+    from venv_doctor.report.plan import render_plan
+    from venv_doctor.report.text import render as render_text
+
+    console = _console()
+    if result.recovered and result.recovered.rolled_back:
+        console.print(
+            "Rolled back an interrupted change first: " + ", ".join(result.recovered.rolled_back)
+        )
+    render_plan(result.plan, console, dry_run=dry_run)
+    if dry_run:
+        console.print("Dry run: nothing was changed.")
+        return
+    if result.transaction:
+        console.print(
+            f"Applied as transaction {result.transaction} "
+            "(venv-doctor undo reverts it; venv-doctor trash list shows what it kept)."
+        )
+    if result.after is not None:
+        console.print()
+        console.print("[bold]Checked again:[/]")
+        render_text(result.after, console)
+
+
+@cli.command()
+@venv_options
+@click.option(
+    "--force", is_flag=True, help="Undo even where files changed since (they go to the trash)."
+)
+@click.pass_context
+def undo(ctx: click.Context, /, **params: Any) -> None:
+    """Restore the venv as it was before the last fix (while its trash is kept)."""
+
+    def work() -> int:
+        from venv_doctor.apply.lock import VenvLock
+        from venv_doctor.apply.recovery import recover
+        from venv_doctor.apply.recovery import undo as undo_last
+        from venv_doctor.checking import locate
+
+        layout = locate(
+            params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=Path.cwd()
+        )
+        with VenvLock(layout.root) as held:
+            recover(layout.root, lock=held)
+            report = undo_last(layout.root, lock=held, force=params["force"])
+        click.echo(
+            f"Reverted {report.undone} ({report.description}) as transaction {report.transaction}."
+        )
+        for note in report.notes:
+            click.echo(f"note: {note}")
+        return EXIT_OK
+
+    _exit(ctx, work)
+
+
+@cli.group()
+def trash() -> None:
+    """List or clean what fix moved to the venv's trash (.venv-doctor/trash)."""
+
+
+@trash.command("list")
+@venv_options
+@click.pass_context
+def trash_list(ctx: click.Context, /, **params: Any) -> None:
+    """List the kept trash of past transactions, newest last."""
+
+    def work() -> int:
+        from venv_doctor.apply.trash import list_trash
+        from venv_doctor.checking import locate
+
+        layout = locate(
+            params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=Path.cwd()
+        )
+        entries = list_trash(layout.root)
+        if not entries:
+            click.echo("The trash is empty.")
+        for entry in entries:
+            click.echo(_trash_line(entry))
+        return EXIT_OK
+
+    _exit(ctx, work)
+
+
+@trash.command("clean")
+@venv_options
+@click.option(
+    "--keep-last", type=int, default=0, show_default=True, help="Keep the newest N transactions."
+)
+@click.pass_context
+def trash_clean(ctx: click.Context, /, **params: Any) -> None:
+    """Delete the trash of finished transactions (after this, undo cannot restore them)."""
+
+    def work() -> int:
+        from venv_doctor.apply.trash import clean_trash
+        from venv_doctor.checking import locate
+
+        layout = locate(
+            params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=Path.cwd()
+        )
+        from venv_doctor.apply.lock import VenvLock
+        from venv_doctor.apply.recovery import recover
+
+        with VenvLock(layout.root) as held:
+            recover(layout.root, lock=held)
+            report = clean_trash(held, keep_last=params["keep_last"])
+        click.echo(_clean_line(report))
+        for error in report.errors:
+            click.echo(f"could not delete: {error}", err=True)
+        return EXIT_OK if not report.errors else EXIT_FINDINGS
+
+    _exit(ctx, work)
+
+
+def _trash_line(entry: Any) -> str:
+    started = entry.started.strftime("%Y-%m-%d %H:%M") if entry.started else "?"
+    return (
+        f"{entry.txn}  {started}  {entry.state:11}  {entry.files:6} files  "
+        f"{entry.size / 1_048_576:8.1f} MiB  {entry.description}"
+    )
+
+
+def _clean_line(report: Any) -> str:
+    count = len(report.removed)
+    return (
+        f"Deleted the trash of {count} transaction{'s' if count != 1 else ''} "
+        f"({report.freed / 1_048_576:.1f} MiB)."
+    )
+
+
+@cli.command()
 @click.argument("code", required=False)
 @click.pass_context
 def explain(ctx: click.Context, code: str | None) -> None:

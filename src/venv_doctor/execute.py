@@ -18,7 +18,7 @@ from typing import Any
 from venv_doctor.apply.destination import install_wheel
 from venv_doctor.apply.transaction import Transaction
 from venv_doctor.layout import parse_pyvenv_cfg
-from venv_doctor.lockfiles.wanted import Source, WantedDist
+from venv_doctor.lockfiles.wanted import Source
 from venv_doctor.plan import DiscardPath, InstallDist, Plan, RemoveDist, Repoint, RewriteFile
 from venv_doctor.readfile import read_regular
 from venv_doctor.relocate import record_hash, rewrite_paths, update_record
@@ -67,7 +67,7 @@ def execute(
                 txn,
                 wheels[action.package],
                 layout=layout,
-                additional_metadata=_metadata_files(action.wanted),
+                additional_metadata=_metadata_files(action),
                 overwrite_existing=True,
             )
         else:
@@ -90,8 +90,11 @@ def _describe(action: object) -> str:
     return "re-pointing the base interpreter"
 
 
-def _metadata_files(wanted: WantedDist | None) -> dict[str, bytes]:
+def _metadata_files(action: InstallDist) -> dict[str, bytes]:
     files = {"INSTALLER": INSTALLER_NAME}
+    if action.requested:
+        files["REQUESTED"] = b""
+    wanted = action.wanted
     if wanted is not None:
         direct = direct_url(wanted.source)
         if direct is not None:

@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from packaging.version import InvalidVersion, Version
 
 from venv_doctor.diagnose.index import Index
+from venv_doctor.editables import file_url_path
 from venv_doctor.findings import Finding
 from venv_doctor.installed import InstalledDist
 from venv_doctor.lockfiles.wanted import WantedDist, WantedSet
 from venv_doctor.records import is_bytecode
+from venv_doctor.relocate import rewrite_paths
 from venv_doctor.snapshot import DIR, Snapshot
 
 # Findings that make a distribution's installed files untrustworthy: reinstall.
@@ -74,6 +76,7 @@ class InstallDist:
     version: str | None
     wanted: WantedDist | None
     reason: str
+    requested: bool = False  # write REQUESTED, as the installer the venv came from did
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,13 +143,14 @@ def make_plan(
     """Turn ``findings`` about ``snapshot`` into an ordered plan."""
     index = Index.build(snapshot)
     damaged = _damaged(findings, index)
-    decision = _decide(snapshot, findings, wanted, damaged, options)
+    notes: list[str] = []
+    pairs = _move_pairs(snapshot, findings, notes)
+    decision = _decide(snapshot, findings, wanted, damaged, options, pairs)
     staying = [d for d in snapshot.dists if d.meta_dir not in decision.remove]
     staying_owned = _owned_by(snapshot, staying)
 
     actions: list[Action] = []
     unresolved: list[Finding] = []
-    notes: list[str] = []
     repoint = _repoint(snapshot, findings, options, unresolved)
     if repoint is not None:
         actions.append(repoint)
@@ -159,7 +163,7 @@ def make_plan(
         actions.append(action)
     actions.extend(_discards(snapshot, findings, claimed, staying_owned, options.purge_orphans))
     actions.extend(decision.installs)
-    actions.extend(_relocations(snapshot, findings, index, decision.remove, notes))
+    actions.extend(_relocations(snapshot, findings, index, decision.remove, pairs))
 
     done = _Done.of(actions)
     unresolved.extend(
@@ -222,6 +226,7 @@ def _decide(
     wanted: WantedSet | None,
     damaged: Mapping[str, str],
     options: PlanOptions,
+    pairs: tuple[tuple[str, str], ...],
 ) -> _Decision:
     by_name: dict[str, list[InstalledDist]] = defaultdict(list)
     for dist in snapshot.dists:
@@ -229,6 +234,8 @@ def _decide(
     source_wrong = {(f.package, f.version) for f in findings if f.code == "lock-source-mismatch"}
     remove: dict[str, str] = {}
     installs: list[InstallDist] = []
+    # uv marks every distribution it installs as requested.
+    uv_made = "uv" in (snapshot.layout.cfg or {})
     for name, dists in sorted(by_name.items()):
         want = wanted.get(name) if wanted is not None else None
         if wanted is not None and want is None:
@@ -239,14 +246,19 @@ def _decide(
             continue
         version = want.version if want is not None else _installed_version(dists, damaged)
 
-        def good(dist: InstalledDist, version: str | None = version) -> bool:
-            return (
-                dist.meta_dir not in damaged
+        keeper = next(
+            (
+                dist
+                for dist in dists
+                if dist.meta_dir not in damaged
                 and _version_equal(dist.version, version)
-                and (dist.name, dist.version) not in source_wrong
-            )
-
-        keeper = next((d for d in dists if good(d)), None)
+                and (
+                    (dist.name, dist.version) not in source_wrong
+                    or _moved_source_only(dist, want, pairs)
+                )
+            ),
+            None,
+        )
         for dist in dists:
             if dist is keeper:
                 continue
@@ -257,6 +269,7 @@ def _decide(
                     package=name,
                     version=version,
                     wanted=want,
+                    requested=uv_made or any("REQUESTED" in d.meta_files for d in dists),
                     reason=f"reinstall {name} {version or ''}".rstrip()
                     + (f" from {wanted.lockfile.name}" if wanted else " (as installed)"),
                 )
@@ -269,6 +282,7 @@ def _decide(
                         package=name,
                         version=want.version,
                         wanted=want,
+                        requested=uv_made,
                         reason=f"missing: {wanted.lockfile.name} wants {want.label}",
                     )
                 )
@@ -341,30 +355,48 @@ def _remove(
     reason: str,
 ) -> RemoveDist:
     paths: list[str] = []
+    listed: set[str] = set()
     kept: list[str] = []
     covered: list[str] = []  # folders moved whole
 
     def inside_covered(rel: str) -> bool:
         return any(rel.startswith(folder + "/") for folder in covered)
 
+    def take(rel: str) -> None:
+        if rel not in listed:
+            listed.add(rel)
+            paths.append(rel)
+
     for top in sorted(_top_folders(snapshot, dist)):
+        if top in claimed:
+            continue
         below = _subtree(snapshot, top)
-        if any(rel in staying_owned for rel in below) or top in claimed:
-            continue  # shared with a staying distribution (a namespace folder)
-        paths.append(top)
-        covered.append(top)
+        if not any(rel in staying_owned for rel in below):
+            take(top)
+            covered.append(top)
+            continue
+        # Shared with a staying distribution (a newer version, a namespace
+        # folder): its files stay, this one's files and the remnants go.
+        for path in below:
+            if (
+                snapshot.tree[path].kind != DIR
+                and path not in staying_owned
+                and path not in claimed
+                and not is_bytecode(path)
+            ):
+                take(path)
     if dist.kind != "egg-info-file" and dist.meta_dir in snapshot.tree:
-        paths.append(dist.meta_dir)
+        take(dist.meta_dir)
         covered.append(dist.meta_dir)
     for rel, _row in snapshot.owned.get(dist.meta_dir, ()):
-        if rel is None or rel in snapshot.escaped or inside_covered(rel) or rel in paths:
+        if rel is None or rel in snapshot.escaped or inside_covered(rel) or rel in listed:
             continue
         if rel not in snapshot.tree or rel in claimed:
             continue
         if rel in staying_owned:
             kept.append(rel)
             continue
-        paths.append(rel)
+        take(rel)
     return RemoveDist(
         package=dist.name,
         version=dist.version,
@@ -414,28 +446,51 @@ def _discards(
 # -- a moved venv ---------------------------------------------------------------------
 
 
-def _relocations(
-    snapshot: Snapshot,
-    findings: Iterable[Finding],
-    index: Index,
-    removed: Mapping[str, str],
-    notes: list[str],
-) -> list[RewriteFile]:
-    """Rewrite launchers, activate scripts and editable pointers after a move."""
-    stale = {f.path: f for f in findings if f.code == "script-stale-shebang" and f.path}
+def _move_pairs(
+    snapshot: Snapshot, findings: Iterable[Finding], notes: list[str]
+) -> tuple[tuple[str, str], ...]:
+    """(old, new) path prefixes when the venv (and its project) moved, read from launchers."""
+    stale = [f.path for f in findings if f.code == "script-stale-shebang" and f.path]
     if not stale:
-        return []
+        return ()
     root = str(snapshot.layout.root)
     olds = {_old_root(snapshot.shebangs[path], snapshot.layout.windows) for path in stale}
     if len(olds) != 1 or None in olds:
         notes.append("launchers name several other venvs: reinstall them instead of rewriting")
-        return []
+        return ()
     old_root = str(olds.pop())
     replacements = [(old_root, root)]
     old_project, new_project = posixpath.dirname(old_root), posixpath.dirname(root)
     if posixpath.basename(old_root) == posixpath.basename(root) and old_project != new_project:
         replacements.append((old_project, new_project))
-    pairs = tuple(replacements)
+    return tuple(replacements)
+
+
+def _moved_source_only(
+    dist: InstalledDist, want: WantedDist | None, pairs: Sequence[tuple[str, str]]
+) -> bool:
+    """Whether rewriting paths after the move makes ``dist``'s source the lock's."""
+    if not pairs or want is None or want.source.path is None or dist.direct_url is None:
+        return False
+    url = dist.direct_url.get("url")
+    if not isinstance(url, str):
+        return False
+    moved = rewrite_paths(url.encode(), pairs).decode()
+    local = file_url_path(moved)
+    return local is not None and posixpath.normpath(local) == posixpath.normpath(want.source.path)
+
+
+def _relocations(
+    snapshot: Snapshot,
+    findings: Iterable[Finding],
+    index: Index,
+    removed: Mapping[str, str],
+    pairs: tuple[tuple[str, str], ...],
+) -> list[RewriteFile]:
+    """Rewrite launchers, activate scripts and editable pointers after a move."""
+    if not pairs:
+        return []
+    stale = {f.path for f in findings if f.code == "script-stale-shebang" and f.path}
     actions: list[RewriteFile] = []
     scripts = snapshot.scripts_rel + "/"
     for rel in sorted(snapshot.tree):

@@ -1,0 +1,86 @@
+"""Where ``fix`` gets its wheels: the command line's options, turned into a getter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from packaging.tags import Tag
+
+from venv_doctor.apply.fetch import DownloadProgress
+from venv_doctor.apply.wheels import FetchOptions, Pin, WheelRequest, obtain_wheels
+from venv_doctor.plan import InstallDist
+
+WheelGetter = Callable[[Sequence[InstallDist], Sequence[Tag]], dict[str, Path]]
+
+
+def wheel_getter(
+    *,
+    find_links: Sequence[Path],
+    index_url: str | None,
+    offline: bool,
+    environ: Mapping[str, str],
+    progress: RichDownloadProgress | None = None,
+) -> WheelGetter:
+    """A getter that finds every wheel a plan installs, verified, before anything changes."""
+    options = FetchOptions(
+        find_links=tuple(path.absolute() for path in find_links),
+        index_url=index_url,
+        offline=offline,
+    )
+
+    def get(actions: Sequence[InstallDist], tags: Sequence[Tag]) -> dict[str, Path]:
+        requests: list[WheelRequest] = [_request(action) for action in actions]
+        try:
+            found = obtain_wheels(
+                requests, tags=tags, options=options, progress=progress, environ=environ
+            )
+        finally:
+            if progress is not None:
+                progress.close()
+        return {action.package: wheel.path for action, wheel in zip(actions, found, strict=True)}
+
+    return get
+
+
+def _request(action: InstallDist) -> WheelRequest:
+    if action.wanted is not None:
+        return action.wanted
+    if action.version is None:
+        from venv_doctor.errors import VenvDoctorError
+
+        raise VenvDoctorError(
+            f"{action.package} has no version to reinstall (its metadata is gone)",
+            hint="name a lockfile: venv-doctor fix --from uv.lock",
+        )
+    return Pin.of(action.package, action.version)
+
+
+class RichDownloadProgress:
+    """A progress bar on a rich console (stderr) for downloads, one row per file."""
+
+    def __init__(self, console: Any) -> None:
+        from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+        self._bar = Progress(
+            *Progress.get_default_columns(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._tasks: dict[str, Any] = {}
+
+    def __call__(self, event: DownloadProgress) -> None:
+        task = self._tasks.get(event.url)
+        if task is None:
+            if not self._tasks:
+                self._bar.start()
+            task = self._tasks[event.url] = self._bar.add_task(event.filename, total=event.total)
+        self._bar.update(task, completed=event.done, total=event.total)
+
+    def close(self) -> None:
+        if self._tasks:
+            self._bar.stop()
+            self._tasks.clear()

@@ -17,10 +17,19 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="venv-doctor")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour in text output (NO_COLOR in the environment means never).",
+)
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
+def cli(ctx: click.Context, verbose: bool, color: str) -> None:
     """Find what is wrong with a Python virtual environment, and repair it."""
     ctx.obj = {"verbose": verbose}
+    global _COLOR  # noqa: PLW0603 - one setting for every console of this process
+    _COLOR = color
 
 
 def venv_options(func: Any) -> Any:
@@ -365,6 +374,61 @@ def _clean_line(report: Any) -> str:
 
 
 @cli.command()
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--uv-tools", is_flag=True, help="Also check the venvs of `uv tool install`.")
+@click.option("--pipx", is_flag=True, help="Also check the venvs pipx manages.")
+@click.option("--full", is_flag=True, help="Hash every file too (default: sizes only).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A table for people; for programs one JSON object per line, per venv.",
+)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Venvs checked at once.")
+@click.pass_context
+def scan(ctx: click.Context, /, **params: Any) -> None:
+    """Find every venv under FOLDERS (a pyvenv.cfg marks one) and check them all.
+
+    Without FOLDERS and without --uv-tools/--pipx, the current folder.
+    Exit status: 0 every venv is healthy, 1 some have problems or could not be
+    checked, 2 the scan could not run.
+    """
+
+    def work() -> int:
+        from venv_doctor.scanning import find_venvs, pipx_venvs_dir, uv_tools_dir
+        from venv_doctor.scanning import scan as scan_venvs
+
+        roots: list[Path] = list(params["folders"])
+        if params["uv_tools"] and (tools := uv_tools_dir(os.environ)) is not None:
+            roots.append(tools)
+        if params["pipx"] and (pipx := pipx_venvs_dir(os.environ)) is not None:
+            roots.append(pipx)
+        if not roots and not (params["uv_tools"] or params["pipx"]):
+            roots.append(Path.cwd())
+        rows = scan_venvs(
+            find_venvs(root for root in roots if root.is_dir()),
+            quick=not params["full"],
+            environ=os.environ,
+            workers=params["jobs"],
+        )
+        if params["output_format"] == "json":
+            from venv_doctor.report.scan import row_json
+
+            failed = False
+            for row in rows:
+                click.echo(row_json(row))
+                failed |= row.worst in {"error", "warning", "unchecked"}
+            return EXIT_FINDINGS if failed else EXIT_OK
+        from venv_doctor.report.scan import render_table
+
+        return EXIT_FINDINGS if render_table(rows, _console(), _console(stderr=True)) else EXIT_OK
+
+    _exit(ctx, work)
+
+
+@cli.command()
 @click.argument("code", required=False)
 @click.pass_context
 def explain(ctx: click.Context, code: str | None) -> None:
@@ -381,9 +445,16 @@ def explain(ctx: click.Context, code: str | None) -> None:
     _exit(ctx, work)
 
 
+_COLOR = "auto"
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
+    if _COLOR == "never" or (_COLOR == "auto" and os.environ.get("NO_COLOR")):
+        return Console(stderr=stderr, highlight=False, no_color=True, color_system=None)
+    if _COLOR == "always":
+        return Console(stderr=stderr, highlight=False, force_terminal=True)
     return Console(stderr=stderr, highlight=False)
 
 

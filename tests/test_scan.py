@@ -1,0 +1,106 @@
+"""``venv-doctor scan`` over folders of real venvs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.tools import BASE_PYTHON, Tools, clean_environ, site_packages
+from venv_doctor.scanning import find_venvs, pipx_venvs_dir, uv_tools_dir
+
+pytestmark = pytest.mark.slow
+
+
+def venv_doctor(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = clean_environ() if env is None else env
+    environ.update({"NO_COLOR": "1", "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "venv_doctor", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def home(tools: Tools, tmp_path: Path) -> Path:
+    """Projects with venvs at several depths, one broken, plus clutter to skip."""
+    root = tmp_path / "home"
+    tools.make_uv_venv(root / "a" / ".venv")
+    tools.uv_pip_install(root / "a" / ".venv", "rufflike")
+    tools.run(BASE_PYTHON, "-m", "venv", "--without-pip", root / "deep" / "er" / "b" / "venv")
+    broken = tools.make_uv_venv(root / "c" / ".venv")
+    tools.uv_pip_install(broken, "polarslike")
+    (site_packages(broken) / "polarslike" / "__init__.py").unlink()
+    # A venv inside node_modules and one behind a symlink are not searched.
+    tools.run(BASE_PYTHON, "-m", "venv", "--without-pip", root / "node_modules" / "x" / "venv")
+    (root / "link").symlink_to(root / "a")
+    return root
+
+
+def test_find_venvs_skips_clutter_and_links(home: Path) -> None:
+    found = sorted(str(p.relative_to(home)) for p in find_venvs([home]))
+    assert found == ["a/.venv", "c/.venv", "deep/er/b/venv"]
+
+
+def test_scan_table_and_exit_status(home: Path) -> None:
+    proc = venv_doctor("scan", str(home), cwd=home)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = {line.split()[1]: line for line in proc.stdout.splitlines() if str(home) in line}
+    assert "ok" in lines[str(home / "a" / ".venv")]
+    assert "error" in lines[str(home / "c" / ".venv")]
+    assert "file-missing" in lines[str(home / "c" / ".venv")]
+    assert "venv-doctor fix" in proc.stdout
+
+
+def test_scan_json_lines(home: Path) -> None:
+    proc = venv_doctor("scan", str(home), "--format", "json", "--full", cwd=home)
+    assert proc.returncode == 1
+    rows = {row["venv"]: row for row in map(json.loads, proc.stdout.splitlines())}
+    assert set(rows) == {
+        str(home / "a" / ".venv"),
+        str(home / "c" / ".venv"),
+        str(home / "deep" / "er" / "b" / "venv"),
+    }
+    broken = rows[str(home / "c" / ".venv")]
+    assert broken["worst"] == "error"
+    assert broken["report"]["schema_version"] == 1
+    assert {f["code"] for f in broken["report"]["findings"]} >= {"file-missing"}
+    assert rows[str(home / "a" / ".venv")]["problems"] == 0
+
+
+def test_scan_of_healthy_venvs_exits_0(tools: Tools, tmp_path: Path) -> None:
+    for name in ("one", "two"):
+        tools.make_uv_venv(tmp_path / name)
+    proc = venv_doctor("scan", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 venvs" in proc.stdout
+
+
+def test_uv_tools_and_pipx_folders(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "UV_TOOL_DIR": str(tmp_path / "tools")}
+    assert uv_tools_dir(env) == tmp_path / "tools"
+    assert uv_tools_dir({"HOME": "/h"}) == Path("/h/.local/share/uv/tools")
+    assert pipx_venvs_dir({"PIPX_HOME": "/p"}) == Path("/p/venvs")
+    assert pipx_venvs_dir({"HOME": str(tmp_path)}) == tmp_path / ".local/share/pipx/venvs"
+
+
+def test_scan_uv_tools(tools: Tools, tmp_path: Path) -> None:
+    tool_dir = tmp_path / "uv-tools"
+    tools.make_uv_venv(tool_dir / "rufflike")
+    env = clean_environ()
+    env["UV_TOOL_DIR"] = str(tool_dir)
+    proc = venv_doctor("scan", "--uv-tools", "--format", "json", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [json.loads(line)["venv"] for line in proc.stdout.splitlines()] == [
+        str(tool_dir / "rufflike")
+    ]

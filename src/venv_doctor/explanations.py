@@ -137,6 +137,17 @@ EXPLANATIONS: dict[str, Explanation] = {
         fix="Nothing to fix. venv-doctor never writes into an installed file in place, and "
         "installs what it repairs by copying.",
     ),
+    "file-in-use": Explanation(
+        meaning="Information: a running process runs, has open or has mapped (a loaded `.so` "
+        "or `.pyd`) files of this venv. The finding names the process, its pid and the files. "
+        "Only the full check asks (not `--quick`): asking every process takes time.",
+        arises="A language server (`ruff server`), a Jupyter kernel, a test run or an editor "
+        "using the venv. On Windows such files cannot be deleted or replaced, which is how "
+        "`uv remove` and `uv sync` fail halfway.",
+        fix="Nothing to fix. Stop the process before changing the venv with uv or pip; "
+        "`venv-doctor fix` moves such files aside (a rename works where a delete does not) and "
+        "names the process when even that fails.",
+    ),
     "unreadable": Explanation(
         meaning="A file or folder venv-doctor needed to read could not be read (permissions, "
         "I/O errors). The check reports everything else it could read.",

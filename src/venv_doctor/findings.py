@@ -154,6 +154,11 @@ CODES: dict[str, CodeInfo] = _codes(
         summary="An installed distribution's requirement is missing or out of range.",
     ),
     CodeInfo(
+        code="file-in-use",
+        severity=Severity.INFO,
+        summary="A running process uses files of the venv (runs, opens or maps them).",
+    ),
+    CodeInfo(
         code="unreadable",
         severity=Severity.WARNING,
         summary="A file or folder venv-doctor needed to read could not be read.",

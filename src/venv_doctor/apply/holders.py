@@ -54,6 +54,32 @@ def find_holders(paths: Iterable[str]) -> tuple[Holder, ...]:
     return tuple(sorted(found.values(), key=lambda holder: (holder.pid, holder.path)))
 
 
+def find_users(root: str, *, skip_pids: Iterable[int] = ()) -> tuple[Holder, ...]:
+    """Running processes that run, have open or have mapped a file under ``root``.
+
+    Each ``Holder.path`` is the file used.  A process's working folder does not
+    count.  ``skip_pids`` (venv-doctor itself) are left out.
+    """
+    try:
+        import psutil
+    except ImportError:
+        return ()
+    top = os.path.normcase(os.path.realpath(root)).rstrip(os.sep) + os.sep
+    skipped = set(skip_pids)
+    found: dict[tuple[int, str], Holder] = {}
+    for proc in psutil.process_iter(["pid", "name"]):
+        if proc.pid in skipped:
+            continue
+        with contextlib.suppress(psutil.Error, OSError):
+            for how, used in _uses(proc):
+                if how != "cwd" and os.path.normcase(used).startswith(top):
+                    found.setdefault(
+                        (proc.pid, used),
+                        Holder(pid=proc.pid, name=proc.info["name"] or "?", how=how, path=used),
+                    )
+    return tuple(sorted(found.values(), key=lambda holder: (holder.pid, holder.path)))
+
+
 def _uses(proc: Any) -> Iterator[tuple[How, str]]:
     import psutil
 

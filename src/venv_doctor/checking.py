@@ -11,6 +11,7 @@ from venv_doctor.diagnose import diagnose
 from venv_doctor.findings import Finding, filter_findings, parse_code_list, sort_key
 from venv_doctor.layout import VenvLayout, find_venv, read_layout
 from venv_doctor.lockfiles import Selection, WantedSet, find_lockfile, load_wanted
+from venv_doctor.probe import Probe, probe_interpreter
 from venv_doctor.report.model import CheckResult
 from venv_doctor.scan import take_snapshot
 from venv_doctor.snapshot import Snapshot
@@ -32,6 +33,7 @@ class Checked:
     layout: VenvLayout
     snapshot: Snapshot
     wanted: WantedSet | None
+    probe: Probe
     result: CheckResult
 
 
@@ -63,7 +65,6 @@ def run_check(
     """Check one venv and return its findings, filtered as asked."""
     from venv_doctor.diagnose.lock import lock_findings, preserved_packages
     from venv_doctor.diagnose.requirements import dependency_findings
-    from venv_doctor.probe import probe_interpreter
 
     selected = parse_code_list(select)
     ignored = parse_code_list(ignore)
@@ -98,4 +99,4 @@ def run_check(
         files=sum(len(files) for files in snapshot.owned.values()),
         notes=tuple(notes),
     )
-    return Checked(layout=layout, snapshot=snapshot, wanted=wanted, result=result)
+    return Checked(layout=layout, snapshot=snapshot, wanted=wanted, probe=probe, result=result)

@@ -10,10 +10,12 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from packaging.tags import Tag
 
 from venv_doctor.apply.journal import JSONValue
 from venv_doctor.apply.lock import VenvLock
@@ -29,9 +31,15 @@ from venv_doctor.report.model import CheckResult
 
 
 class WheelGetter(Protocol):
-    """Finds (downloads, builds) and verifies the wheel an install action needs."""
+    """Finds (downloads, builds) and verifies the wheels install actions need.
 
-    def __call__(self, action: InstallDist) -> Path: ...
+    Called once with every install action of the plan and the target's tags,
+    best first; returns the wheel file for each package.
+    """
+
+    def __call__(
+        self, actions: Sequence[InstallDist], tags: Sequence[Tag], /
+    ) -> dict[str, Path]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,11 +107,8 @@ def run_fix(
             return result
         # Everything that may need the network or a build happens before the
         # first change: a wheel that cannot be had leaves the venv untouched.
-        wheels = {
-            action.package: get_wheel(action)
-            for action in plan.actions
-            if isinstance(action, InstallDist)
-        }
+        installs = [action for action in plan.actions if isinstance(action, InstallDist)]
+        wheels = get_wheel(installs, checked.probe.tags) if installs else {}
         with Transaction(
             held, description=_describe(plan), plan=_plan_summary(plan), on_step=on_step
         ) as txn:

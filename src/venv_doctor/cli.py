@@ -146,6 +146,8 @@ def check(ctx: click.Context, /, **params: Any) -> None:
             from venv_doctor.report.json import render as render_json
 
             click.echo(render_json(result), nl=False)
+            for note in result.notes:
+                click.echo(f"note: {note}", err=True)
         else:
             from venv_doctor.report.text import render as render_text
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -126,13 +128,11 @@ def check(ctx: click.Context, /, **params: Any) -> None:
     """
 
     def work() -> int:
-        from venv_doctor.checking import locate, run_check
+        from venv_doctor.checking import run_check
 
         lock = _lock_from(params)
         cwd = Path.cwd()
-        layout = locate(
-            params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=cwd
-        )
+        layout = _layout(params)
         result = run_check(
             layout,
             quick=params["quick"],
@@ -199,15 +199,12 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
     """
 
     def work() -> int:
-        from venv_doctor.checking import locate
         from venv_doctor.fixing import FixOptions, run_fix
         from venv_doctor.wheelsource import RichDownloadProgress, wheel_getter
 
         lock = _lock_from(params)
         cwd = Path.cwd()
-        layout = locate(
-            params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=cwd
-        )
+        layout = _layout(params)
         as_json = params["output_format"] == "json"
         err = _console(stderr=True)
         result = run_fix(
@@ -280,17 +277,10 @@ def undo(ctx: click.Context, /, **params: Any) -> None:
     """Restore the venv as it was before the last fix (while its trash is kept)."""
 
     def work() -> int:
-        from venv_doctor.apply.lock import VenvLock
-        from venv_doctor.apply.recovery import recover
         from venv_doctor.apply.recovery import undo as undo_last
-        from venv_doctor.checking import locate
 
-        layout = locate(
-            params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=Path.cwd()
-        )
-        with VenvLock(layout.root) as held:
-            recover(layout.root, lock=held)
-            report = undo_last(layout.root, lock=held, force=params["force"])
+        with _recovered(_layout(params)) as held:
+            report = undo_last(held.root, lock=held, force=params["force"])
         click.echo(
             f"Reverted {report.undone} ({report.description}) as transaction {report.transaction}."
         )
@@ -314,12 +304,8 @@ def trash_list(ctx: click.Context, /, **params: Any) -> None:
 
     def work() -> int:
         from venv_doctor.apply.trash import list_trash
-        from venv_doctor.checking import locate
 
-        layout = locate(
-            params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=Path.cwd()
-        )
-        entries = list_trash(layout.root)
+        entries = list_trash(_layout(params).root)
         if not entries:
             click.echo("The trash is empty.")
         for entry in entries:
@@ -340,16 +326,8 @@ def trash_clean(ctx: click.Context, /, **params: Any) -> None:
 
     def work() -> int:
         from venv_doctor.apply.trash import clean_trash
-        from venv_doctor.checking import locate
 
-        layout = locate(
-            params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=Path.cwd()
-        )
-        from venv_doctor.apply.lock import VenvLock
-        from venv_doctor.apply.recovery import recover
-
-        with VenvLock(layout.root) as held:
-            recover(layout.root, lock=held)
+        with _recovered(_layout(params)) as held:
             report = clean_trash(held, keep_last=params["keep_last"])
         click.echo(_clean_line(report))
         for error in report.errors:
@@ -357,6 +335,31 @@ def trash_clean(ctx: click.Context, /, **params: Any) -> None:
         return EXIT_OK if not report.errors else EXIT_FINDINGS
 
     _exit(ctx, work)
+
+
+def _layout(params: dict[str, Any]) -> Any:
+    """The venv that PATH / --venv (or the environment) names."""
+    from venv_doctor.checking import locate
+
+    return locate(
+        params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=Path.cwd()
+    )
+
+
+@contextlib.contextmanager
+def _recovered(layout: Any) -> Iterator[Any]:
+    """The venv's lock, held, after rolling back any interrupted change."""
+    from venv_doctor.apply.lock import VenvLock
+    from venv_doctor.apply.recovery import recover
+
+    with VenvLock(layout.root) as held:
+        report = recover(layout.root, lock=held)
+        if report.rolled_back:
+            click.echo(
+                "Rolled back an interrupted change first: " + ", ".join(report.rolled_back),
+                err=True,
+            )
+        yield held
 
 
 def _trash_line(entry: Any) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,11 @@ from venv_doctor.plan import DiscardPath, InstallDist, Plan, RemoveDist, Repoint
 from venv_doctor.readfile import read_regular
 from venv_doctor.relocate import record_hash, rewrite_paths, update_record
 from venv_doctor.snapshot import Snapshot
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 INSTALLER_NAME = b"venv-doctor\n"
 
@@ -99,7 +105,91 @@ def _metadata_files(action: InstallDist) -> dict[str, bytes]:
         direct = direct_url(wanted.source)
         if direct is not None:
             files["direct_url.json"] = json.dumps(direct, separators=(",", ":")).encode()
+        freshness = uv_cache_info(wanted.source)
+        if freshness is not None:
+            files["uv_cache.json"] = json.dumps(freshness, separators=(",", ":")).encode()
     return files
+
+
+# uv's default cache keys for a local project: the newest change of these
+# files, and the modification time of these folders (files added or removed).
+_UV_KEY_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+_UV_KEY_FOLDERS = ("src",)
+
+
+def uv_cache_info(source: Source) -> dict[str, Any] | None:
+    """What uv records in ``uv_cache.json`` for an install from a local file or folder.
+
+    uv reinstalls a local source whose install has no such record, or one
+    that differs from the source as it is now, so without it ``uv sync
+    --check`` calls a repaired venv outdated.  Written as uv 0.13 writes it
+    for its default cache keys (ctime on POSIX, as uv); ``None`` for other
+    sources and for projects that set their own ``tool.uv.cache-keys``.
+    """
+    if source.path is None:
+        return None
+    if source.kind == "path":
+        try:
+            info = os.stat(source.path)
+        except OSError:
+            return None
+        return _uv_record(_uv_change_time(info), {})
+    if source.kind not in {"directory", "editable"} or _own_cache_keys(source.path):
+        return None
+    newest: int | None = None
+    for name in _UV_KEY_FILES:
+        try:
+            info = os.stat(os.path.join(source.path, name))
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            newest = max(newest or 0, _uv_change_time(info))
+    folders: dict[str, Any] = {}
+    for name in _UV_KEY_FOLDERS:
+        try:
+            info = os.stat(os.path.join(source.path, name))
+        except OSError:
+            folders[name] = None
+            continue
+        folders[name] = _uv_time(info.st_mtime_ns) if stat.S_ISDIR(info.st_mode) else None
+    return _uv_record(newest, folders)
+
+
+def _uv_change_time(info: os.stat_result) -> int:
+    return info.st_ctime_ns if os.name == "posix" else info.st_mtime_ns
+
+
+def _uv_time(ns: int | None) -> dict[str, int] | None:
+    if ns is None:
+        return None
+    return {"secs_since_epoch": ns // 1_000_000_000, "nanos_since_epoch": ns % 1_000_000_000}
+
+
+def _uv_record(timestamp: int | None, folders: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "timestamp": _uv_time(timestamp),
+        "commit": None,
+        "tags": None,
+        "env": {},
+        "directories": folders,
+    }
+
+
+def _own_cache_keys(project: str) -> bool:
+    """Whether the project sets ``tool.uv.cache-keys`` (or its pyproject.toml cannot be read)."""
+    try:
+        text = read_regular(os.path.join(project, "pyproject.toml")).decode("utf-8")
+    except FileNotFoundError:
+        return False
+    except (OSError, UnicodeDecodeError):
+        return True
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return True
+    tool = data.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    return isinstance(uv, dict) and "cache-keys" in uv
 
 
 def direct_url(source: Source) -> dict[str, Any] | None:
@@ -107,7 +197,9 @@ def direct_url(source: Source) -> dict[str, Any] | None:
     if source.kind in {"registry", "unknown"}:
         return None
     if source.kind in {"editable", "directory", "virtual"} and source.path:
-        info: dict[str, Any] = {"editable": True} if source.kind == "editable" else {}
+        # uv tells a non-editable folder install by an explicit "editable": false;
+        # without it uv sync sees an install of another kind and reinstalls.
+        info = {"editable": source.kind == "editable"}
         return {"url": Path(source.path).as_uri(), "dir_info": info}
     if source.kind == "path" and source.path:
         return {"url": Path(source.path).as_uri(), "archive_info": {}}

@@ -25,7 +25,7 @@ from venv_doctor.checking import LockOptions, run_check
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.execute import BaseInterpreter, execute
-from venv_doctor.layout import VenvLayout
+from venv_doctor.layout import VenvLayout, read_layout
 from venv_doctor.plan import InstallDist, Plan, PlanOptions, make_plan
 from venv_doctor.report.model import CheckResult
 
@@ -116,8 +116,15 @@ def run_fix(
                 plan, txn, snapshot=checked.snapshot, wheels=wheels, base=base, progress=progress
             )
             txn.commit()
+        # Read the venv again: a re-pointed venv has another pyvenv.cfg.
         after = run_check(
-            layout, quick=False, select=None, ignore=None, lock=lock, environ=environ, cwd=cwd
+            read_layout(layout.root),
+            quick=False,
+            select=None,
+            ignore=None,
+            lock=lock,
+            environ=environ,
+            cwd=cwd,
         )
         return FixResult(
             before=checked.result,

@@ -9,7 +9,13 @@ from typing import Any
 from packaging.tags import Tag
 
 from venv_doctor.apply.fetch import DownloadProgress
-from venv_doctor.apply.wheels import FetchOptions, Pin, WheelRequest, obtain_wheels
+from venv_doctor.apply.wheels import (
+    DEFAULT_TIMEOUT,
+    FetchOptions,
+    Pin,
+    WheelRequest,
+    obtain_wheels,
+)
 from venv_doctor.plan import InstallDist
 
 WheelGetter = Callable[[Sequence[InstallDist], Sequence[Tag]], dict[str, Path]]
@@ -22,12 +28,17 @@ def wheel_getter(
     offline: bool,
     environ: Mapping[str, str],
     progress: RichDownloadProgress | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> WheelGetter:
-    """A getter that finds every wheel a plan installs, verified, before anything changes."""
+    """A getter that finds every wheel a plan installs, verified, before anything changes.
+
+    ``timeout`` bounds each network operation, in seconds.
+    """
     options = FetchOptions(
         find_links=tuple(path.absolute() for path in find_links),
         index_url=index_url,
         offline=offline,
+        timeout=timeout,
     )
 
     def get(actions: Sequence[InstallDist], tags: Sequence[Tag]) -> dict[str, Path]:

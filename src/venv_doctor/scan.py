@@ -36,6 +36,7 @@ from venv_doctor.snapshot import (
     InterpreterFacts,
     OwnedFile,
     Snapshot,
+    is_stash_name,
 )
 
 Progress = Callable[[int], None]
@@ -62,17 +63,17 @@ def take_snapshot(
     tree: dict[str, Entry] = {}
     inside = _Inside(layout, uv_cache_dir(environ))
 
-    for site in layout.site_packages:
+    tops = [
         _walk(str(site), layout.relative(site), tree, unreadable, inside)
+        for site in layout.site_packages
+    ]
     scripts_rel = layout.relative(layout.scripts)
     if os.path.isdir(layout.scripts):
         _walk(str(layout.scripts), scripts_rel, tree, unreadable, inside)
 
     dists: list[InstalledDist] = []
-    for site in layout.site_packages:
-        site_rel = layout.relative(site)
-        top = [rel.rpartition("/")[2] for rel in tree if rel.rpartition("/")[0] == site_rel]
-        dists.extend(read_distributions(site, site_rel, top))
+    for site, top in zip(layout.site_packages, tops, strict=True):
+        dists.extend(read_distributions(site, layout.relative(site), top))
 
     owned: dict[str, tuple[OwnedFile, ...]] = {}
     for dist in dists:
@@ -84,7 +85,7 @@ def take_snapshot(
             for row in dist.record
         )
 
-    escaped = _stat_outside_walk(layout, owned.values(), tree, inside)
+    escaped = _stat_owned(layout, owned.values(), tree, inside, unreadable)
     computed: dict[str, str] = {}
     if hashes:
         computed = _hash_owned(layout, owned.values(), tree, workers, progress, unreadable)
@@ -134,18 +135,36 @@ class _Inside:
         return full.startswith(self.roots)
 
 
+# Shared entries for what the walk sees: folders, and files before their stat.
+_FOLDER = Entry(DIR, 0, 0, 0, 1)
+_UNSTATTED = Entry(FILE, 0, 0, 0, 1)
+
+
 def _walk(
     top: str,
     top_rel: str,
     tree: dict[str, Entry],
     unreadable: list[Unreadable],
     inside: _Inside,
-) -> None:
-    """Record every entry below ``top``, never following links."""
-    tree[top_rel] = Entry(DIR, 0, 0, 0, 1)
-    stack = [(top, top_rel)]
+) -> list[str]:
+    """Record every entry below ``top``, never following links; return the names in ``top``.
+
+    Kinds come from the folder listing (``d_type``), without a system call:
+    a ``stat`` per entry would cost three times the walk itself.  Files are
+    recorded as ``_UNSTATTED``; ``_stat_owned`` then ``stat``s only those some
+    RECORD lists, the only ones whose size and inode any check reads.  Links
+    and special files are ``stat``-ed here (they are rare).
+
+    ``__pycache__`` folders are recorded but not entered: bytecode is never
+    a finding, and the bytecode a RECORD lists is ``stat``-ed by
+    ``_stat_owned``.  Inside a stash folder they are entered, since a
+    stash-leftover counts every file it holds.
+    """
+    tree[top_rel] = _FOLDER
+    names: list[str] = []
+    stack = [(top, top_rel, False)]
     while stack:
-        folder, folder_rel = stack.pop()
+        folder, folder_rel, in_stash = stack.pop()
         try:
             scanner = os.scandir(folder)
         except OSError as exc:
@@ -153,22 +172,35 @@ def _walk(
             continue
         with scanner:
             for item in scanner:
-                rel = f"{folder_rel}/{item.name}"
+                name = item.name
+                rel = f"{folder_rel}/{name}"
+                if folder_rel is top_rel:
+                    names.append(name)
                 try:
-                    st = item.stat(follow_symlinks=False)
+                    if item.is_dir(follow_symlinks=False):
+                        tree[rel] = _FOLDER
+                        stash = in_stash or is_stash_name(name)
+                        if stash or name != "__pycache__":
+                            stack.append((item.path, rel, stash))
+                    elif item.is_file(follow_symlinks=False):
+                        tree[rel] = _UNSTATTED
+                    else:
+                        tree[rel] = _entry(item.path, item.stat(follow_symlinks=False), inside)
                 except OSError as exc:
                     unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
-                    continue
-                mode = st.st_mode
-                if stat.S_ISREG(mode):
-                    tree[rel] = Entry(FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink)
-                elif stat.S_ISDIR(mode):
-                    tree[rel] = Entry(DIR, 0, st.st_dev, st.st_ino, st.st_nlink)
-                    stack.append((item.path, rel))
-                elif stat.S_ISLNK(mode):
-                    tree[rel] = _link_entry(item.path, st, inside)
-                else:
-                    tree[rel] = Entry(OTHER, 0, st.st_dev, st.st_ino, st.st_nlink)
+    return names
+
+
+def _entry(path: str, st: os.stat_result, inside: _Inside) -> Entry:
+    """The entry for ``path`` from its ``lstat``."""
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return Entry(FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink)
+    if stat.S_ISLNK(mode):
+        return _link_entry(path, st, inside)
+    if stat.S_ISDIR(mode):
+        return Entry(DIR, 0, st.st_dev, st.st_ino, st.st_nlink)
+    return Entry(OTHER, 0, st.st_dev, st.st_ino, st.st_nlink)
 
 
 def _link_entry(path: str, st: os.stat_result, inside: _Inside) -> Entry:
@@ -191,61 +223,98 @@ def _link_entry(path: str, st: os.stat_result, inside: _Inside) -> Entry:
     return Entry(LINK, tst.st_size, tst.st_dev, tst.st_ino, tst.st_nlink, kind, is_inside)
 
 
-def _stat_outside_walk(
+def _root_descriptor(root: str) -> int | None:
+    """An open descriptor of the venv root for ``stat(..., dir_fd=)``, where supported.
+
+    The kernel then resolves only the venv-relative part of each path: the
+    tens of thousands of ``lstat`` calls of a big venv get cheaper.
+    """
+    if os.stat not in os.supports_dir_fd or os.stat not in os.supports_follow_symlinks:
+        return None  # Windows
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_PATH", 0)
+    try:
+        return os.open(root, flags)
+    except OSError:
+        return None
+
+
+class _PlainParents:
+    """Whether every folder above a venv-relative path is a real folder, not a link."""
+
+    def __init__(self, root: str, tree: Mapping[str, Entry]) -> None:
+        self.root, self.tree = root, tree
+        self.known: dict[str, bool] = {}
+
+    def __call__(self, rel: str) -> bool:
+        parent = rel.rpartition("/")[0]
+        if not parent:
+            return True
+        known = self.known.get(parent)
+        if known is not None:
+            return known
+        entry = self.tree.get(parent)
+        if entry is not None:
+            ok = entry.kind == DIR
+        else:
+            ok = self(parent)
+            if ok:
+                try:
+                    ok = stat.S_ISDIR(os.lstat(os.path.join(self.root, parent)).st_mode)
+                except OSError:
+                    ok = True  # a missing folder: the file is simply missing
+        self.known[parent] = ok
+        return ok
+
+
+def _stat_owned(
     layout: VenvLayout,
     owned: Iterable[tuple[OwnedFile, ...]],
     tree: dict[str, Entry],
     inside: _Inside,
+    unreadable: list[Unreadable],
 ) -> set[str]:
-    """``lstat`` RECORD paths the walk did not reach (``share/``, ``include/``...).
+    """``lstat`` every RECORD-listed path: the files the walk saw, and those it did not reach.
 
-    No folder link on the way is followed: a path that would lead through a
-    linked folder is recorded as escaped instead.
+    The walk does not reach ``share/``, ``include/`` or the inside of
+    ``__pycache__``.  No folder link on the way there is followed: a path that
+    would lead through a linked folder is returned as escaped instead.
     """
     root = str(layout.root)
     escaped: set[str] = set()
-    parent_ok: dict[str, bool] = {}
-
-    def parents_plain(rel: str) -> bool:
-        parent = rel.rpartition("/")[0]
-        if not parent:
-            return True
-        known = parent_ok.get(parent)
-        if known is not None:
-            return known
-        entry = tree.get(parent)
-        if entry is not None:
-            ok = entry.kind == DIR
-        else:
-            ok = parents_plain(parent)
-            if ok:
-                try:
-                    ok = stat.S_ISDIR(os.lstat(os.path.join(root, parent)).st_mode)
-                except OSError:
-                    ok = True  # a missing folder: the file is simply missing
-        parent_ok[parent] = ok
-        return ok
-
-    for files in owned:
-        for rel, _row in files:
-            if rel is None or rel in tree:
-                continue
-            if not parents_plain(rel):
-                escaped.add(rel)
-                continue
-            path = os.path.join(root, rel)
-            try:
-                st = os.lstat(path)
-            except OSError:
-                continue
-            if stat.S_ISREG(st.st_mode):
-                tree[rel] = Entry(FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink)
-            elif stat.S_ISLNK(st.st_mode):
-                tree[rel] = _link_entry(path, st, inside)
-            elif stat.S_ISDIR(st.st_mode):
-                tree[rel] = Entry(DIR, 0, st.st_dev, st.st_ino, st.st_nlink)
-            else:
-                tree[rel] = Entry(OTHER, 0, st.st_dev, st.st_ino, st.st_nlink)
+    parents_plain = _PlainParents(root, tree)
+    fd = _root_descriptor(root)
+    lstat = os.stat
+    prefix = "" if fd is not None else root + "/"
+    try:
+        for files in owned:
+            for rel, _row in files:
+                if rel is None:
+                    continue
+                entry = tree.get(rel)
+                if entry is _UNSTATTED:
+                    # The hot path (one pass over every RECORD row): kept inline.
+                    try:
+                        st = lstat(prefix + rel, dir_fd=fd, follow_symlinks=False)
+                    except OSError as exc:  # gone since the walk
+                        del tree[rel]
+                        unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
+                        continue
+                    if stat.S_ISREG(st.st_mode):
+                        tree[rel] = Entry(FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink)
+                    else:  # replaced since the walk
+                        tree[rel] = _entry(f"{root}/{rel}", st, inside)
+                elif entry is None:
+                    if not parents_plain(rel):
+                        escaped.add(rel)
+                        continue
+                    try:
+                        st = lstat(prefix + rel, dir_fd=fd, follow_symlinks=False)
+                    except OSError:
+                        continue
+                    tree[rel] = _entry(f"{root}/{rel}", st, inside)
+    finally:
+        if fd is not None:
+            os.close(fd)
     return escaped
 
 

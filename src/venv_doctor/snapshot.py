@@ -6,6 +6,7 @@ disk.  Paths are venv-relative POSIX strings unless a field says otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -28,11 +29,24 @@ TARGET_LOOP = "loop"
 TARGET_OTHER = "other"
 
 
+# pip renames what it uninstalls to "~" + name[1:] (then "~-", "~~" ...) and
+# deletes that stash at commit; uv's temporary folders are ".tmp" + 6 chars.
+_UV_TEMP = re.compile(r"^\.tmp[A-Za-z0-9]{6}$")
+
+
+def is_stash_name(name: str) -> bool:
+    """A file or folder name that an interrupted install or uninstall leaves behind."""
+    return name.startswith("~") or _UV_TEMP.match(name) is not None
+
+
 class Entry(NamedTuple):
     """One file system entry, from ``lstat`` (and ``stat`` for links).
 
     For a link, ``size`` is its target's size and ``target`` says what the
     link points at; ``target_inside`` whether the target lies in the venv.
+    Folders, and files that no RECORD lists, carry their kind only (size 0,
+    no inode): no check needs more, and a ``stat`` of every entry would cost
+    three times the walk.
     """
 
     kind: str

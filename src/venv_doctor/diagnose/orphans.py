@@ -11,19 +11,12 @@ from venv_doctor.findings import Finding
 from venv_doctor.installed import METADATA_SUFFIXES
 from venv_doctor.layout import is_venv_own_script, is_venv_own_site_entry
 from venv_doctor.records import is_bytecode
-from venv_doctor.snapshot import DIR, Snapshot
+from venv_doctor.snapshot import DIR, Snapshot, is_stash_name
 
-# pip renames what it uninstalls to "~" + name[1:] (then "~-", "~~" ...) and
-# deletes that stash at commit; uv's temporary folders are ".tmp" + 6 chars.
-_UV_TEMP = re.compile(r"^\.tmp[A-Za-z0-9]{6}$")
 # Legacy editables: managed by easy_install, checked as editable pointers.
 _LEGACY = re.compile(r"^(?:easy-install\.pth|.+\.egg-link)$")
 
 _KEEP_HINT = "a file you put there yourself is fine: silence with --ignore orphan-file"
-
-
-def _is_stash(name: str) -> bool:
-    return name.startswith("~") or _UV_TEMP.match(name) is not None
 
 
 def check(snapshot: Snapshot, index: Index) -> list[Finding]:
@@ -55,7 +48,7 @@ def _site(snapshot: Snapshot, index: Index, site_rel: str, meta_dirs: set[str]) 
         if rel in index.egg_top_level or rel.rsplit(".", 1)[0] in index.egg_top_level:
             continue
         entry = snapshot.tree[rel]
-        if _is_stash(top):
+        if is_stash_name(top):
             found.append(_stash(rel, inner, snapshot, is_dir=entry.kind == DIR))
             continue
         if entry.kind != DIR:
@@ -77,7 +70,7 @@ def _folder(snapshot: Snapshot, index: Index, rel: str, inner: list[str]) -> lis
     found: list[Finding] = []
     tree = snapshot.tree
     stashes = [
-        path for path in inner if tree[path].kind == DIR and _is_stash(path.rpartition("/")[2])
+        path for path in inner if tree[path].kind == DIR and is_stash_name(path.rpartition("/")[2])
     ]
     found.extend(
         _stash(stash, [p for p in inner if p.startswith(stash + "/")], snapshot, is_dir=True)
@@ -151,7 +144,7 @@ def _scripts(snapshot: Snapshot, index: Index) -> list[Finding]:
         name = rel[len(prefix) :]
         if rel in index.owners or is_venv_own_script(name):
             continue
-        if _is_stash(name):
+        if is_stash_name(name):
             found.append(_stash(rel, [], snapshot, is_dir=entry.kind == DIR))
             continue
         found.append(

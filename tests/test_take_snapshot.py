@@ -1,0 +1,108 @@
+"""How the scan reads a venv: what it stats, what it skips, and how it hashes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.fakevenv import SITE, FakeVenv, digest
+from venv_doctor.layout import read_layout
+from venv_doctor.scan import take_snapshot
+from venv_doctor.snapshot import DIR, FILE, OTHER
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> FakeVenv:
+    return FakeVenv(tmp_path / "venv")
+
+
+def test_listed_files_carry_size_and_inode_unlisted_ones_their_kind(venv):
+    venv.install("demo", "1.0", {"demo/__init__.py": b"x = 1\n"})
+    (venv.site / "demo" / "notes.txt").write_bytes(b"by hand")
+    os.mkfifo(venv.site / "demo" / "pipe")
+    tree = venv.snapshot(hashes=False).tree
+    listed = tree[f"{SITE}/demo/__init__.py"]
+    st = os.lstat(venv.site / "demo" / "__init__.py")
+    assert (listed.kind, listed.size, listed.ino, listed.nlink) == (FILE, 6, st.st_ino, 1)
+    assert tree[f"{SITE}/demo/notes.txt"].kind == FILE
+    assert tree[f"{SITE}/demo/pipe"].kind == OTHER
+    assert tree[f"{SITE}/demo"].kind == DIR
+
+
+def test_bytecode_folders_are_listed_not_entered_unless_a_record_lists_them(venv):
+    venv.install("demo", "1.0", {"demo/__init__.py": b"x = 1\n"})
+    cache = venv.site / "demo" / "__pycache__"
+    cache.mkdir()
+    (cache / "__init__.cpython-311.pyc").write_bytes(b"pyc")
+    # pip lists bytecode in RECORD: those files are stat-ed all the same.
+    venv.install("piplike", "1.0", {"piplike/__pycache__/m.cpython-311.pyc": b"12345"})
+    snapshot = venv.snapshot(hashes=False)
+    assert snapshot.tree[f"{SITE}/demo/__pycache__"].kind == DIR
+    assert f"{SITE}/demo/__pycache__/__init__.cpython-311.pyc" not in snapshot.tree
+    listed = snapshot.tree[f"{SITE}/piplike/__pycache__/m.cpython-311.pyc"]
+    assert (listed.kind, listed.size) == (FILE, 5)
+    assert venv.check() == []
+
+
+@pytest.mark.parametrize("stash", ["~olars", "polars/~o", ".tmpAbC123"])
+def test_a_stash_counts_the_bytecode_it_holds(venv, stash):
+    venv.install("polars", "1.0", {"polars/__init__.py": b""})
+    folder = venv.site / stash
+    (folder / "__pycache__").mkdir(parents=True)
+    (folder / "a.py").write_bytes(b"a")
+    (folder / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"pyc")
+    (found,) = venv.check()
+    assert found.code == "stash-leftover"
+    assert found.path == f"{SITE}/{stash}"
+    assert "folder with 2 files" in found.message
+
+
+def _sizes_venv(venv: FakeVenv) -> dict[str, bytes]:
+    files = {
+        "big/empty.bin": b"",
+        "big/small.bin": b"s" * 100,
+        "big/edge.bin": b"e" * (64 * 1024 - 1),
+        "big/helper.bin": b"h" * (64 * 1024),
+        "big/whole.bin": os.urandom(4 * 1024 * 1024),
+        "big/chunked.bin": os.urandom(4 * 1024 * 1024 + 1),
+    }
+    files.update({f"big/many/{i}.py": str(i).encode() * (i * 997 % 9000) for i in range(60)})
+    venv.install("big", "1.0", files)
+    return files
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_every_size_is_hashed_alike_by_any_number_of_threads(venv, workers):
+    files = _sizes_venv(venv)
+    layout = read_layout(venv.root)
+    snapshot = take_snapshot(layout, hashes=True, environ={}, workers=workers)
+    for rel, data in files.items():
+        assert snapshot.hashes[f"{SITE}/{rel}"] == digest(data), rel
+
+
+@pytest.mark.parametrize("rel", ["big/small.bin", "big/helper.bin", "big/chunked.bin"])
+def test_a_same_size_edit_is_found_in_small_and_big_files(venv, rel):
+    files = _sizes_venv(venv)
+    path = venv.site / rel
+    data = bytearray(files[rel])
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+    found = venv.check()
+    assert [(f.code, f.path) for f in found] == [("file-modified", f"{SITE}/{rel}")]
+    assert "another sha256 hash" in found[0].message
+
+
+def test_unreadable_files_are_reported_while_the_others_are_hashed(venv):
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    files = _sizes_venv(venv)
+    for rel in ("big/small.bin", "big/chunked.bin"):
+        (venv.site / rel).chmod(0)
+    snapshot = venv.snapshot()
+    assert sorted(item.path for item in snapshot.unreadable) == [
+        f"{SITE}/big/chunked.bin",
+        f"{SITE}/big/small.bin",
+    ]
+    assert snapshot.hashes[f"{SITE}/big/whole.bin"] == digest(files["big/whole.bin"])

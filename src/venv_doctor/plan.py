@@ -173,6 +173,7 @@ def make_plan(
         and f.code not in _NOT_ACTED_ON
         and f.code != "interpreter-missing"
         and not done.addresses(f, index, wanted is not None)
+        and not _loose_files_go(snapshot, f, staying_owned, done)
     )
     return Plan(
         actions=tuple(actions),
@@ -443,6 +444,27 @@ def _discards(
     return found
 
 
+def _loose_files_go(
+    snapshot: Snapshot, finding: Finding, staying_owned: frozenset[str], done: _Done
+) -> bool:
+    """Whether every loose file of an orphan-file finding about a folder goes with the plan.
+
+    Remnants beside a staying distribution's files go one by one, not with
+    their folder, so the folder itself is not among the paths that go.
+    """
+    if finding.code != "orphan-file" or finding.path is None:
+        return False
+    entry = snapshot.tree.get(finding.path)
+    if entry is None or entry.kind != DIR:
+        return False
+    loose = [
+        rel
+        for rel in _subtree(snapshot, finding.path)
+        if snapshot.tree[rel].kind != DIR and rel not in staying_owned and not is_bytecode(rel)
+    ]
+    return bool(loose) and all(done.is_gone(rel) for rel in loose)
+
+
 # -- a moved venv ---------------------------------------------------------------------
 
 
@@ -588,7 +610,7 @@ class _Done:
             rewritten=frozenset(rewritten),
         )
 
-    def _is_gone(self, path: str) -> bool:
+    def is_gone(self, path: str) -> bool:
         return any(path == g or path.startswith(g + "/") for g in self.gone)
 
     def addresses(self, finding: Finding, index: Index, with_lock: bool) -> bool:
@@ -596,7 +618,7 @@ class _Done:
         if finding.package is not None and finding.package in self.installed:
             return True
         if path is not None:
-            if self._is_gone(path) or path in self.rewritten:
+            if self.is_gone(path) or path in self.rewritten:
                 return True
             if any(meta in self.removed_metas for meta in _metas_of(path, index)):
                 return True

@@ -1,6 +1,6 @@
 import pytest
 
-from venv_doctor.records import is_bytecode, parse_record, venv_relative
+from venv_doctor.records import is_bytecode, parse_record, venv_relative, venv_relatives
 
 
 def test_parse_record_reads_rows_and_keeps_going_after_bad_ones():
@@ -67,6 +67,48 @@ def test_venv_relative_posix(path, expected):
 )
 def test_venv_relative_windows(path, expected):
     assert venv_relative(path, "Lib/site-packages", "C:\\proj\\.venv", windows=True) == expected
+
+
+_TRICKY_PATHS = [
+    "pkg/mod.py",
+    "pkg/",
+    "pkg//mod.py",
+    "./pkg/mod.py",
+    "pkg/./mod.py",
+    "pkg/.",
+    "pkg/..",
+    ".",
+    "..",
+    "...",
+    "pkg/.hidden",
+    "pkg./mod.py",
+    "pkg/mod.",
+    "../../../bin/tool",
+    "pkg/../../../../../x",
+    "pkg\\mod.py",
+    "..\\..\\Scripts\\tool.exe",
+    "/venv/bin/tool",
+    "/etc/passwd",
+    "C:/proj/.venv/Scripts/tool.exe",
+    "C:\\proj\\.venv\\Scripts\\tool.exe",
+    "a:b",
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    ("base", "root", "windows"),
+    [
+        pytest.param("lib/python3.11/site-packages", "/venv", False, id="posix"),
+        pytest.param("Lib/site-packages", "C:\\proj\\.venv", True, id="windows"),
+        pytest.param(".", "/venv", False, id="site-is-root"),
+        pytest.param("", "/venv", False, id="empty-base"),
+        pytest.param("lib/./site-packages/", "/venv", False, id="base-not-normal"),
+    ],
+)
+def test_venv_relatives_agrees_with_venv_relative(base, root, windows):
+    expected = [venv_relative(path, base, root, windows=windows) for path in _TRICKY_PATHS]
+    assert venv_relatives(_TRICKY_PATHS, base, root, windows=windows) == expected
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from venv_doctor.editables import file_url_path, finder_mapping, is_editable_fin
 from venv_doctor.installed import InstalledDist, Unreadable, read_distributions
 from venv_doctor.layout import VenvLayout, is_venv_own_script
 from venv_doctor.readfile import read_regular
-from venv_doctor.records import venv_relative
+from venv_doctor.records import venv_relatives
 from venv_doctor.snapshot import (
     DIR,
     FILE,
@@ -80,10 +80,10 @@ def take_snapshot(
         unreadable.extend(dist.unreadable)
         if dist.record is None:
             continue
-        owned[dist.meta_dir] = tuple(
-            OwnedFile(venv_relative(row.path, dist.site_dir, root, windows=layout.windows), row)
-            for row in dist.record
+        rels = venv_relatives(
+            [row.path for row in dist.record], dist.site_dir, root, windows=layout.windows
         )
+        owned[dist.meta_dir] = tuple(map(OwnedFile, rels, dist.record))
 
     escaped = _stat_owned(layout, owned.values(), tree, inside, unreadable)
     computed: dict[str, str] = {}

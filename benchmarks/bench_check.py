@@ -51,9 +51,7 @@ GOAL_RSS_MIB = 150
 
 def find_site_packages(venv: Path) -> Path:
     """The venv's site-packages folder (POSIX or Windows layout)."""
-    found = sorted(venv.glob("lib/python*/site-packages")) or sorted(
-        venv.glob("Lib/site-packages")
-    )
+    found = sorted(venv.glob("lib/python*/site-packages")) or sorted(venv.glob("Lib/site-packages"))
     if not found:
         raise SystemExit(f"error: no site-packages under {venv}")
     return found[0]
@@ -97,13 +95,35 @@ def build_venv(venv: Path, python: str, installer: str, find_links: list[str]) -
             raise SystemExit("error: uv not found; pass --installer pip")
         run_checked([uv, "venv", "--python", python, str(venv)])
         # copy: the venv does not share inodes with uv's cache; bytecode: like a used venv.
-        run_checked([uv, "pip", "install", "--python", str(venv_python(venv)),
-                     "--link-mode", "copy", "--compile-bytecode",
-                     "-r", str(REQUIREMENTS), *links])
+        run_checked(
+            [
+                uv,
+                "pip",
+                "install",
+                "--python",
+                str(venv_python(venv)),
+                "--link-mode",
+                "copy",
+                "--compile-bytecode",
+                "-r",
+                str(REQUIREMENTS),
+                *links,
+            ]
+        )
     else:
         run_checked([python, "-m", "venv", str(venv)])
-        run_checked([str(venv_python(venv)), "-m", "pip", "install", "--no-input",
-                     "-r", str(REQUIREMENTS), *links])
+        run_checked(
+            [
+                str(venv_python(venv)),
+                "-m",
+                "pip",
+                "install",
+                "--no-input",
+                "-r",
+                str(REQUIREMENTS),
+                *links,
+            ]
+        )
     stamp_path(venv).write_text(requirements_stamp() + "\n")
 
 
@@ -198,13 +218,15 @@ class Bench:
 
     def run(self, *, measure_rss: bool = False) -> None:
         """Run once; record wall time and CPU time, or only peak RSS with measure_rss."""
-        cmd = [sys.executable, "-I", "-S", "-c", _RSS_HELPER, *self.cmd] if measure_rss \
-            else self.cmd
+        cmd = (
+            [sys.executable, "-I", "-S", "-c", _RSS_HELPER, *self.cmd] if measure_rss else self.cmd
+        )
         stdin = open(self.stdin, "rb") if self.stdin else subprocess.DEVNULL  # noqa: SIM115
         try:
             t0 = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
             _, err = proc.communicate()
             elapsed = time.perf_counter() - t0
             usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -214,7 +236,8 @@ class Bench:
         if proc.returncode not in self.ok_codes:
             sys.stderr.write(err.decode(errors="replace"))
             raise SystemExit(
-                f"error: {self.label} exited {proc.returncode}: {shlex.join(self.cmd)}")
+                f"error: {self.label} exited {proc.returncode}: {shlex.join(self.cmd)}"
+            )
         if measure_rss:
             self.rss_kib = int(err.rsplit(b"maxrss=", 1)[1])
             return
@@ -255,8 +278,10 @@ def machine_description() -> str:
                     break
     except OSError:
         pass
-    return (f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()} ({sys.executable})")
+    return (
+        f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()} ({sys.executable})"
+    )
 
 
 def ratio_row(label: str, num: Bench | None, den: Bench, goal: float) -> list[str]:
@@ -269,17 +294,30 @@ def ratio_row(label: str, num: Bench | None, den: Bench, goal: float) -> list[st
 def print_table(rows: list[list[str]], header: list[str]) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
 
 
-def report(benches: list[Bench], pip_check: Bench, quick: Bench | None, sha: Bench,
-           full: Bench | None) -> list[list[str]]:
+def report(
+    benches: list[Bench], pip_check: Bench, quick: Bench | None, sha: Bench, full: Bench | None
+) -> list[list[str]]:
     """Print the timings and the goals; return the goal rows."""
     print()
     print_table(
-        [[b.label, f"{b.best:.3f} s", f"{b.median:.3f} s",
-          f"{statistics.median(b.cpu):.3f} s", f"{b.rss_kib / 1024:.0f} MiB"] for b in benches],
+        [
+            [
+                b.label,
+                f"{b.best:.3f} s",
+                f"{b.median:.3f} s",
+                f"{statistics.median(b.cpu):.3f} s",
+                f"{b.rss_kib / 1024:.0f} MiB",
+            ]
+            for b in benches
+        ],
         ["command", "best", "median", "CPU (median)", "peak RSS"],
     )
     print()
@@ -288,52 +326,104 @@ def report(benches: list[Bench], pip_check: Bench, quick: Bench | None, sha: Ben
     goal_rows = [
         ratio_row("check --quick / pip check", quick, pip_check, GOAL_QUICK),
         ratio_row("check / xargs -P2 sha256sum", full, sha, GOAL_FULL),
-        ["venv-doctor peak RSS", f"{rss:.0f} MiB" if ran else "-", f"<= {GOAL_RSS_MIB} MiB",
-         ("PASS" if rss <= GOAL_RSS_MIB else "FAIL") if ran else "not run"],
+        [
+            "venv-doctor peak RSS",
+            f"{rss:.0f} MiB" if ran else "-",
+            f"<= {GOAL_RSS_MIB} MiB",
+            ("PASS" if rss <= GOAL_RSS_MIB else "FAIL") if ran else "not run",
+        ],
     ]
     print_table(goal_rows, ["goal (median wall time)", "measured", "goal", "result"])
     return goal_rows
 
 
-def write_json(path: Path, venv: Path, counts: VenvCounts, rounds: int, benches: list[Bench],
-               goal_rows: list[list[str]]) -> None:
-    path.write_text(json.dumps({
-        "machine": machine_description(),
-        "venv": str(venv),
-        "counts": {"distributions": counts.dists, "record_rows": counts.record_rows,
-                   "files": len(counts.files), "bytes": counts.bytes,
-                   "missing": counts.missing, "all_files": counts.all_files,
-                   "all_bytes": counts.all_bytes},
-        "rounds": rounds,
-        "results": [{"label": b.label, "cmd": b.cmd, "times": b.times, "cpu": b.cpu,
-                     "peak_rss_kib": b.rss_kib} for b in benches],
-        "goals": goal_rows,
-    }, indent=2) + "\n")
+def write_json(
+    path: Path,
+    venv: Path,
+    counts: VenvCounts,
+    rounds: int,
+    benches: list[Bench],
+    goal_rows: list[list[str]],
+) -> None:
+    path.write_text(
+        json.dumps(
+            {
+                "machine": machine_description(),
+                "venv": str(venv),
+                "counts": {
+                    "distributions": counts.dists,
+                    "record_rows": counts.record_rows,
+                    "files": len(counts.files),
+                    "bytes": counts.bytes,
+                    "missing": counts.missing,
+                    "all_files": counts.all_files,
+                    "all_bytes": counts.all_bytes,
+                },
+                "rounds": rounds,
+                "results": [
+                    {
+                        "label": b.label,
+                        "cmd": b.cmd,
+                        "times": b.times,
+                        "cpu": b.cpu,
+                        "peak_rss_kib": b.rss_kib,
+                    }
+                    for b in benches
+                ],
+                "goals": goal_rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        description="Time venv-doctor check against pip check and xargs -P2 sha256sum.")
-    ap.add_argument("--venv", type=Path,
-                    help=f"the venv to check, built there if missing (default: {DEFAULT_VENV})")
+        description="Time venv-doctor check against pip check and xargs -P2 sha256sum."
+    )
+    ap.add_argument(
+        "--venv",
+        type=Path,
+        help=f"the venv to check, built there if missing (default: {DEFAULT_VENV})",
+    )
     ap.add_argument("--rounds", type=int, default=5, help="timed rounds (default: 5)")
-    ap.add_argument("--venv-doctor", metavar="CMD",
-                    help="command that runs venv-doctor, e.g. 'venv-doctor' or "
-                         "'/path/python -m venv_doctor' (default: venv-doctor on PATH, "
-                         "else this interpreter with -m venv_doctor)")
-    ap.add_argument("--no-venv-doctor", action="store_true",
-                    help="time only the baselines (pip check, sha256sum)")
-    ap.add_argument("--python", default=getattr(sys, "_base_executable", sys.executable),
-                    help="interpreter for a new venv; the pins are for CPython 3.11 "
-                         "(default: %(default)s)")
-    ap.add_argument("--installer", choices=["uv", "pip"],
-                    default="uv" if find_uv() else "pip",
-                    help="what builds the venv (default: uv when found)")
-    ap.add_argument("--find-links", action="append", metavar="DIR",
-                    help="folder holding the torch CPU wheel; repeatable "
-                         f"(default: {' '.join(DEFAULT_FIND_LINKS) or 'none'})")
-    ap.add_argument("--torch-wheel", type=Path, metavar="WHL",
-                    help="the torch 2.13.0+cpu cp311 wheel file (adds its folder to --find-links)")
+    ap.add_argument(
+        "--venv-doctor",
+        metavar="CMD",
+        help="command that runs venv-doctor, e.g. 'venv-doctor' or "
+        "'/path/python -m venv_doctor' (default: venv-doctor on PATH, "
+        "else this interpreter with -m venv_doctor)",
+    )
+    ap.add_argument(
+        "--no-venv-doctor",
+        action="store_true",
+        help="time only the baselines (pip check, sha256sum)",
+    )
+    ap.add_argument(
+        "--python",
+        default=getattr(sys, "_base_executable", sys.executable),
+        help="interpreter for a new venv; the pins are for CPython 3.11 (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--installer",
+        choices=["uv", "pip"],
+        default="uv" if find_uv() else "pip",
+        help="what builds the venv (default: uv when found)",
+    )
+    ap.add_argument(
+        "--find-links",
+        action="append",
+        metavar="DIR",
+        help="folder holding the torch CPU wheel; repeatable "
+        f"(default: {' '.join(DEFAULT_FIND_LINKS) or 'none'})",
+    )
+    ap.add_argument(
+        "--torch-wheel",
+        type=Path,
+        metavar="WHL",
+        help="the torch 2.13.0+cpu cp311 wheel file (adds its folder to --find-links)",
+    )
     ap.add_argument("--rebuild", action="store_true", help="rebuild the venv first")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     args = ap.parse_args(argv)
@@ -348,13 +438,17 @@ def main(argv: list[str] | None = None) -> int:
     counts = count_venv(venv)
     print(f"\nmachine: {machine_description()}")
     print(f"venv:    {venv}")
-    print(f"  {counts.dists} distributions, {counts.record_rows} RECORD rows, "
-          f"{len(counts.files)} listed files on disk ({counts.missing} missing), "
-          f"{counts.bytes / 1e9:.2f} GB listed; whole venv {counts.all_files} files, "
-          f"{counts.all_bytes / 1e9:.2f} GB")
+    print(
+        f"  {counts.dists} distributions, {counts.record_rows} RECORD rows, "
+        f"{len(counts.files)} listed files on disk ({counts.missing} missing), "
+        f"{counts.bytes / 1e9:.2f} GB listed; whole venv {counts.all_files} files, "
+        f"{counts.all_bytes / 1e9:.2f} GB"
+    )
     if counts.record_rows < MIN_RECORD_FILES or counts.bytes < MIN_BYTES:
-        print(f"  warning: smaller than the benchmark venv should be "
-              f"(>= {MIN_RECORD_FILES} RECORD files, >= {MIN_BYTES / 1e9:.0f} GB)")
+        print(
+            f"  warning: smaller than the benchmark venv should be "
+            f"(>= {MIN_RECORD_FILES} RECORD files, >= {MIN_BYTES / 1e9:.0f} GB)"
+        )
 
     file_list = venv.with_name(venv.name + ".files0")
     file_list.write_bytes(b"".join(os.fsencode(p) + b"\0" for p in counts.files))

@@ -222,13 +222,13 @@ def open_read_only(path: str, size: int) -> bytes:
         os.close(fd)
 
 
-def hash_all(files: list[tuple[str, int, bytes | None]],
-             fn: Callable[[str, int], bytes]) -> int:
+def hash_all(files: list[tuple[str, int, bytes | None]], fn: Callable[[str, int], bytes]) -> int:
     return sum(digest is not None and fn(path, size) != digest for path, size, digest in files)
 
 
-def hash_threads(files: list[tuple[str, int, bytes | None]], fn: Callable[[str, int], bytes],
-                 n: int) -> int:
+def hash_threads(
+    files: list[tuple[str, int, bytes | None]], fn: Callable[[str, int], bytes], n: int
+) -> int:
     """n threads pulling from one queue, biggest files first (longest-job-first balance)."""
     q: queue.SimpleQueue[tuple[str, int, bytes | None] | None] = queue.SimpleQueue()
     for item in sorted(files, key=lambda x: -x[1]):
@@ -250,8 +250,9 @@ def hash_threads(files: list[tuple[str, int, bytes | None]], fn: Callable[[str, 
     return sum(bad)
 
 
-def hash_static_shares(files: list[tuple[str, int, bytes | None]],
-                       fn: Callable[[str, int], bytes], n: int) -> int:
+def hash_static_shares(
+    files: list[tuple[str, int, bytes | None]], fn: Callable[[str, int], bytes], n: int
+) -> int:
     """Files dealt biggest first to the least loaded of n fixed shares, one thread each."""
     shares: list[list[tuple[str, int, bytes | None]]] = [[] for _ in range(n)]
     load = [0] * n
@@ -273,8 +274,9 @@ def hash_static_shares(files: list[tuple[str, int, bytes | None]],
     return sum(bad)
 
 
-def hash_split_big_small(files: list[tuple[str, int, bytes | None]],
-                         fn: Callable[[str, int], bytes]) -> int:
+def hash_split_big_small(
+    files: list[tuple[str, int, bytes | None]], fn: Callable[[str, int], bytes]
+) -> int:
     """One helper thread hashes the big files (GIL released) while the main thread
     does the many small ones, then helps with whatever big files are left."""
     big = sorted((f for f in files if f[1] >= 65536), key=lambda x: -x[1])
@@ -299,8 +301,9 @@ def hash_split_big_small(files: list[tuple[str, int, bytes | None]],
     return sum(bad)
 
 
-def hash_fork(files: list[tuple[str, int, bytes | None]], fn: Callable[[str, int], bytes],
-              n: int) -> int:
+def hash_fork(
+    files: list[tuple[str, int, bytes | None]], fn: Callable[[str, int], bytes], n: int
+) -> int:
     """n forked processes, files dealt out biggest first to the least loaded one."""
     parts: list[list[tuple[str, int, bytes | None]]] = [[] for _ in range(n)]
     load = [0] * n
@@ -328,7 +331,6 @@ def hash_fork(files: list[tuple[str, int, bytes | None]], fn: Callable[[str, int
 
 
 # -- a whole --quick pass, as lean as it gets -----------------------------------
-
 
 
 def _walk_names(venv: str, tops: list[str]) -> set[str]:
@@ -487,15 +489,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def startup_experiments(rounds: int, show: Callable[[str, float, object], None]) -> None:
-    for code in ("pass", "import click", "import packaging.utils", "import packaging.pylock",
-                 "import rich.console"):
-        t, _ = best_of(rounds, lambda code=code: subprocess.run(
-            [sys.executable, "-c", code], check=False))
+    for code in (
+        "pass",
+        "import click",
+        "import packaging.utils",
+        "import packaging.pylock",
+        "import rich.console",
+    ):
+        t, _ = best_of(
+            rounds, lambda code=code: subprocess.run([sys.executable, "-c", code], check=False)
+        )
         show(f"startup: python -c '{code}'", t, "")
 
 
-def paths_experiments(rows: list[list[str]], rounds: int,
-                      show: Callable[[str, float, object], None]) -> None:
+def paths_experiments(
+    rows: list[list[str]], rounds: int, show: Callable[[str, float, object], None]
+) -> None:
     """Three ways to turn RECORD paths into venv-relative ones."""
     base = "lib/python3.x/site-packages"
     slow = re.compile(r"(?:^|/)\.\.?(?:/|$)|//|\\\\|^/")
@@ -510,14 +519,21 @@ def paths_experiments(rows: list[list[str]], rounds: int,
     show("venv path: normpath(join()) per row", t, n)
     t, n = best_of(rounds, lambda: len([cheap(r[0]) for r in rows]))
     show("venv path: concatenate; normpath if './', '//', '\\' (str in)", t, n)
-    t, n = best_of(rounds, lambda: len([norm(join(base, r[0])) if slow.search(r[0])
-                                        else f"{base}/{r[0]}" for r in rows]))
+    t, n = best_of(
+        rounds,
+        lambda: len(
+            [norm(join(base, r[0])) if slow.search(r[0]) else f"{base}/{r[0]}" for r in rows]
+        ),
+    )
     show("venv path: concatenate; normpath if a regex matches", t, n)
     assert [cheap(r[0]) for r in rows] == [norm(join(base, r[0])) for r in rows]
 
 
-def hash_experiments(files: list[tuple[str, int, bytes | None]], rounds: int,
-                     show: Callable[[str, float, object], None]) -> None:
+def hash_experiments(
+    files: list[tuple[str, int, bytes | None]],
+    rounds: int,
+    show: Callable[[str, float, object], None],
+) -> None:
     total = sum(s for _, s, _ in files)
     print(f"hash {len(files)} files, {total / 1e6:.0f} MB")
     small = [f for f in files if f[1] < 4096]
@@ -528,26 +544,40 @@ def hash_experiments(files: list[tuple[str, int, bytes | None]], rounds: int,
     t, n = best_of(rounds, lambda: hash_all(small, h_file_digest))
     show("small files only: open() + hashlib.file_digest", t, f"{n} bad")
     experiments: list[tuple[str, Callable[[], object]]] = [
-        ("1 thread: open() + hashlib.file_digest",
-         lambda: hash_all(files, h_file_digest)),
-        ("1 thread: os.read(size+1) small, 1 MiB chunks big",
-         lambda: hash_all(files, h_osread_small_only)),
-        ("1 thread: os.readv into reused 1 MiB buffer",
-         lambda: hash_all(files, h_readinto)),
-        ("2 threads, static byte-balanced shares: read twice",
-         lambda: hash_static_shares(files, h_read_twice, 2)),
-        ("2 threads, static byte-balanced shares: os.read once",
-         lambda: hash_static_shares(files, h_osread_small_only, 2)),
-        ("2 threads, queue biggest first: os.read",
-         lambda: hash_threads(files, h_osread_small_only, 2)),
-        ("2 threads, queue biggest first: readv reused buffer",
-         lambda: hash_threads(files, h_readinto, 2)),
-        ("2 threads: helper on big files, main on small: os.read",
-         lambda: hash_split_big_small(files, h_osread_small_only)),
-        ("3 threads, queue biggest first: os.read",
-         lambda: hash_threads(files, h_osread_small_only, 3)),
-        ("2 processes (fork), balanced by bytes: os.read",
-         lambda: hash_fork(files, h_osread_small_only, 2)),
+        ("1 thread: open() + hashlib.file_digest", lambda: hash_all(files, h_file_digest)),
+        (
+            "1 thread: os.read(size+1) small, 1 MiB chunks big",
+            lambda: hash_all(files, h_osread_small_only),
+        ),
+        ("1 thread: os.readv into reused 1 MiB buffer", lambda: hash_all(files, h_readinto)),
+        (
+            "2 threads, static byte-balanced shares: read twice",
+            lambda: hash_static_shares(files, h_read_twice, 2),
+        ),
+        (
+            "2 threads, static byte-balanced shares: os.read once",
+            lambda: hash_static_shares(files, h_osread_small_only, 2),
+        ),
+        (
+            "2 threads, queue biggest first: os.read",
+            lambda: hash_threads(files, h_osread_small_only, 2),
+        ),
+        (
+            "2 threads, queue biggest first: readv reused buffer",
+            lambda: hash_threads(files, h_readinto, 2),
+        ),
+        (
+            "2 threads: helper on big files, main on small: os.read",
+            lambda: hash_split_big_small(files, h_osread_small_only),
+        ),
+        (
+            "3 threads, queue biggest first: os.read",
+            lambda: hash_threads(files, h_osread_small_only, 3),
+        ),
+        (
+            "2 processes (fork), balanced by bytes: os.read",
+            lambda: hash_fork(files, h_osread_small_only, 2),
+        ),
     ]
     for label, fn in experiments:
         t, n = best_of(rounds, fn)

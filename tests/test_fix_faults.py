@@ -176,7 +176,7 @@ def test_sigkill_at_random_moments_then_fix_again(
         proc = start_fix(tools, project, cache)
         if moment is None:
             wait_for_journal(venv, proc)
-            time.sleep(rng.uniform(0, 0.05))
+            time.sleep(rng.uniform(0, 0.03))
         else:
             time.sleep(moment)
         proc.send_signal(signal.SIGKILL)

@@ -38,6 +38,7 @@ from venv_doctor.apply import (
     undo,
 )
 from venv_doctor.apply.destination import install_wheel
+from venv_doctor.apply.journal import Undone, read_journals
 from venv_doctor.layout import read_layout
 
 pytestmark = pytest.mark.slow
@@ -360,4 +361,50 @@ def test_a_failed_undo_is_rolled_back_and_can_be_tried_again(
             undo(venv, lock=lock, on_step=fail)
         assert_same_tree(fixed, venv)
         undo(venv, lock=lock)
+    assert_same_tree(before, venv)
+
+
+def test_steps_journalled_ahead_and_never_taken_are_void(venv: Path) -> None:
+    site = site_rel(venv)
+    before = tree(venv)
+    with VenvLock(venv) as lock:
+        with Transaction(lock, description="batch") as txn:
+            rels = [f"{site}/batch/a.py", f"{site}/batch/b.py", f"{site}/gamma.py"]
+            with txn.prepared(rels) as journalled:
+                # a folder, two creates and one replace, in one fsynced batch
+                assert journalled == 4
+                txn.create(rels[0], data=b"A = 1\n")
+                txn.replace(rels[2], data=b"G = 7\n")
+            # b.py was prepared and never written: its step is void.
+            txn.create(f"{site}/late.py", data=b"")
+        (journal,) = [j for j in read_journals(venv) if j.txn == txn.id]
+        steps = {record.seq: record for record in journal.parsed.steps}
+        void = {record.seq for record in journal.parsed.records if isinstance(record, Undone)}
+        assert [steps[seq].path for seq in sorted(void)] == [rels[1]]
+        assert not (venv / rels[1]).exists()
+        assert (venv / rels[0]).read_bytes() == b"A = 1\n"
+        assert (venv / rels[2]).read_bytes() == b"G = 7\n"
+        undo(venv, lock=lock)
+    assert_same_tree(before, venv)
+
+
+def test_a_crash_inside_a_prepared_batch_rolls_back(venv: Path) -> None:
+    site = site_rel(venv)
+    before = tree(venv)
+
+    def crash(step: Step) -> None:
+        if step.op == "create" and step.path.endswith("c.py"):
+            raise KeyboardInterrupt
+
+    with VenvLock(venv) as lock:
+        txn = Transaction(lock, description="batch", on_step=crash)
+        rels = [f"{site}/batch/{name}.py" for name in "abcd"]
+
+        def write_all() -> None:
+            with txn, txn.prepared(rels):
+                for rel in rels:
+                    txn.create(rel, data=b"x")
+
+        with pytest.raises(KeyboardInterrupt):
+            write_all()
     assert_same_tree(before, venv)

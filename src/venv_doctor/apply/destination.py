@@ -5,6 +5,11 @@ no RECORD.  Routed through a transaction, the whole install is undone with
 everything else.  Files are always copied (never linked into a cache),
 RECORD rows are computed as installer computes them, and
 ``overwrite_existing`` means "move the old file to the trash, then write".
+
+``install_wheel`` runs installer twice: first with a destination that only
+notes which files it would write, in which order (reading no content), so
+that the transaction can journal them all in one batch; then for real.  The
+wheel's files are checked against its RECORD as they are written.
 """
 
 from __future__ import annotations
@@ -19,15 +24,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from installer.destinations import WheelDestination
-from installer.records import Hash, RecordEntry
+from installer.records import Hash, RecordEntry, parse_record_file
 from installer.scripts import Script
 from installer.utils import Scheme, construct_record_file, fix_shebang
 
+from venv_doctor.apply.transaction import Expected
 from venv_doctor.apply.trash import UnsafePathError, venv_path
 from venv_doctor.layout import VenvLayout
 
 if TYPE_CHECKING:
     from installer.scripts import LauncherKind, ScriptSection
+    from installer.sources import WheelFile
 
     from venv_doctor.apply.transaction import Transaction
 
@@ -49,8 +56,10 @@ class TransactionDestination(WheelDestination):
         script_kind: LauncherKind,
         hash_algorithm: str = "sha256",
         overwrite_existing: bool = False,
+        expected: Mapping[tuple[str, str], Expected] | None = None,
     ) -> None:
         self.transaction = transaction
+        self.expected = dict(expected or {})
         self.scheme_dict = dict(scheme_dict)
         self.interpreter = interpreter
         self.script_kind: LauncherKind = script_kind
@@ -75,6 +84,7 @@ class TransactionDestination(WheelDestination):
             stream=stream,
             mode=self._exec_mode if is_executable else self._file_mode,
             hash_name=self.hash_algorithm,
+            expected=self.expected.get((scheme, path)),
         )
         digest = base64.urlsafe_b64encode(written.digest).decode("ascii").rstrip("=")
         return RecordEntry(path, Hash(self.hash_algorithm, digest), written.size)
@@ -153,24 +163,138 @@ def install_wheel(
     """Install ``wheel`` into the venv with ``installer``, every write in ``transaction``.
 
     With ``validate`` the wheel's RECORD must match its files (installer does
-    not check this on its own).  ``additional_metadata`` adds dist-info
-    files such as ``INSTALLER``.
+    not check this on its own): a file that does not match fails its step.
+    ``additional_metadata`` adds dist-info files such as ``INSTALLER``.
     """
     from installer import install
     from installer.sources import WheelFile
 
     kind: LauncherKind = script_kind or ("win-amd64" if layout.windows else "posix")
+    metadata = dict(additional_metadata or {})
     with WheelFile.open(wheel) as source:
-        if validate:
-            source.validate_record()
+        expected = _wheel_record(source, wheel.name) if validate else {}
+        scheme = venv_scheme(layout, source.distribution)
+        interpreter = str(layout.interpreter)
+        # A dry run first: which files, in which order; scripts are checked here
+        # (their shebang is rewritten on the way, so the written digest cannot be).
+        planner = _Planner(
+            transaction,
+            scheme_dict=scheme,
+            interpreter=interpreter,
+            script_kind=kind,
+            expected=expected,
+        )
+        install(source, planner, metadata)
         destination = TransactionDestination(
             transaction,
-            scheme_dict=venv_scheme(layout, source.distribution),
-            interpreter=str(layout.interpreter),
+            scheme_dict=scheme,
+            interpreter=interpreter,
             script_kind=kind,
             overwrite_existing=overwrite_existing,
+            expected=planner.expected,
         )
-        install(source, destination, dict(additional_metadata or {}))
+        with transaction.prepared(planner.paths):
+            install(source, destination, metadata)
+
+
+def _wheel_record(source: WheelFile, filename: str) -> dict[str, Expected]:
+    """The wheel's RECORD, checked against its file list, as the content each file must have.
+
+    Empty when RECORD uses a hash other than sha256: then every file is
+    checked here, before anything is written.
+    """
+    source.validate_record(validate_contents=False)
+    where = f"the RECORD of {filename}"
+    rows = parse_record_file(source.read_dist_info("RECORD").splitlines())
+    expected: dict[str, Expected] = {}
+    for path, hash_text, size in rows:
+        if not hash_text:
+            continue
+        entry = Hash.parse(hash_text)
+        if entry.name != "sha256":
+            source.validate_record()
+            return {}
+        digest = base64.urlsafe_b64decode(entry.value + "=" * (-len(entry.value) % 4))
+        expected[path] = Expected(size=int(size) if size else None, digest=digest, source=where)
+    return expected
+
+
+class _Planner(WheelDestination):
+    """Notes the venv-relative paths an install would write, in order; writes nothing.
+
+    ``expected`` maps each (scheme, path) written as it is in the wheel to the
+    content the wheel's RECORD gives it.  Scripts of the wheel's ``scripts``
+    folder are checked against RECORD here, as their content changes on the way.
+    """
+
+    def __init__(
+        self,
+        transaction: Transaction,
+        *,
+        scheme_dict: Mapping[str, str],
+        interpreter: str,
+        script_kind: LauncherKind,
+        expected: Mapping[str, Expected],
+    ) -> None:
+        root = transaction.root
+        self._folders = {name: _inside(root, path) for name, path in scheme_dict.items()}
+        self._interpreter = interpreter
+        self._script_kind: LauncherKind = script_kind
+        self._record = expected
+        self.paths: list[str] = []
+        self.expected: dict[tuple[str, str], Expected] = {}
+
+    def _note(self, scheme: Scheme, path: str) -> RecordEntry:
+        self.paths.append(posixpath.join(self._folders[scheme], path))
+        return RecordEntry(path, None, None)
+
+    def write_file(
+        self,
+        scheme: Scheme,
+        path: str | os.PathLike[str],
+        stream: BinaryIO,
+        is_executable: bool,
+    ) -> RecordEntry:
+        del is_executable  # nothing is written
+        text = os.fspath(path)
+        member = getattr(stream, "name", None)  # a wheel's file, not generated metadata
+        want = self._record.get(member) if isinstance(member, str) else None
+        if want is not None and scheme == "scripts":
+            _check_now(stream, want, member)
+        elif want is not None:
+            self.expected[(scheme, text)] = want
+        return self._note(scheme, text)
+
+    def write_script(
+        self, name: str, module: str, attr: str, section: ScriptSection
+    ) -> RecordEntry:
+        script_name, _ = Script(name, module, attr, section).generate(
+            self._interpreter, self._script_kind
+        )
+        return self._note(Scheme("scripts"), script_name)
+
+    def finalize_installation(
+        self,
+        scheme: Scheme,
+        record_file_path: str,
+        records: Iterable[tuple[Scheme, RecordEntry]],
+    ) -> None:
+        del records  # RECORD is written last, whatever it holds
+        self._note(scheme, record_file_path)
+
+
+def _check_now(stream: BinaryIO, want: Expected, member: str | None) -> None:
+    import hashlib
+
+    from venv_doctor.apply.transaction import ContentMismatchError
+
+    hasher = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(1 << 20):
+        hasher.update(chunk)
+        size += len(chunk)
+    if hasher.digest() != want.digest or want.size not in {None, size}:
+        raise ContentMismatchError(f"{member} does not match {want.source}")
 
 
 def _inside(root: Path, folder: str) -> str:

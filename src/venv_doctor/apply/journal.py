@@ -5,7 +5,8 @@ step's record is written and fsynced *before* the step, so after a crash the
 journal names every step that may have happened.  The first record is
 ``begin``; the last is ``commit`` or ``rolled-back`` once the transaction is
 over.  ``undone`` marks a step already rolled back, so that a rollback cut
-short can go on where it stopped.  ``written`` (the hash of a file just
+short can go on where it stopped; in a committed transaction it marks a step
+journalled ahead in a batch that never happened (void).  ``written`` (the hash of a file just
 written) is not synced on its own: it is informational, and the next synced
 record makes it durable.
 
@@ -118,7 +119,7 @@ class Written:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Undone:
-    """Step ``seq`` has been rolled back."""
+    """Step ``seq`` has been rolled back, or (journalled ahead) never happened."""
 
     OP: ClassVar[str] = "undone"
     seq: int
@@ -239,6 +240,12 @@ class ParsedJournal:
     @property
     def steps(self) -> tuple[StepRecord, ...]:
         return tuple(r for r in self.records if isinstance(r, STEP_KINDS))
+
+    @property
+    def applied(self) -> tuple[StepRecord, ...]:
+        """The steps whose effect is in place: neither rolled back nor void."""
+        undone = {r.seq for r in self.records if isinstance(r, Undone)}
+        return tuple(r for r in self.steps if r.seq not in undone)
 
     @property
     def cleaned(self) -> bool:

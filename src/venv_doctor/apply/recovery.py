@@ -174,7 +174,7 @@ def undo(
         )
         notes: list[str] = []
         with txn:
-            for record in reversed(last.parsed.steps):
+            for record in reversed(last.parsed.applied):
                 if isinstance(record, Mkdir):
                     notes.extend(_remove_if_empty(txn, record.path))
                 elif isinstance(record, (Create, Restore)):
@@ -197,7 +197,7 @@ def _last_committed(root: Path, journals: tuple[JournalFile, ...]) -> JournalFil
         raise UndoError(
             f"cannot undo {last.txn}: its trash was cleaned", path=trash_dir(root) / last.txn
         )
-    moved = [r.trash for r in last.parsed.steps if isinstance(r, (Move, Replace))]
+    moved = [r.trash for r in last.parsed.applied if isinstance(r, (Move, Replace))]
     missing = [slot for slot in moved if not os.path.lexists(trash_path(root, slot))]
     if missing:
         raise UndoError(
@@ -225,7 +225,7 @@ def changed_since(root: Path, journal: ParsedJournal) -> list[str]:
     """Paths whose current state is not what the committed ``journal`` left behind."""
     written = journal.written()
     expected: dict[str, tuple[str, str | None]] = {}
-    for record in journal.steps:
+    for record in journal.applied:
         if isinstance(record, Mkdir):
             expected[record.path] = ("dir", None)
         elif isinstance(record, Move):

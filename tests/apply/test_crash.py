@@ -50,6 +50,14 @@ def kill_after(proc: subprocess.Popen[str], delay: float) -> bool:
     return alive
 
 
+def duration(proc: subprocess.Popen[str]) -> float:
+    """Seconds ``proc`` takes from ready to its end, left alone."""
+    began = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return time.monotonic() - began
+
+
 def back_to_before(venv: Path, before: dict[str, tuple[object, ...]]) -> str:
     """Recover; undo a transaction that got to commit; the tree must be ``before``."""
     with VenvLock(venv) as lock:
@@ -67,12 +75,15 @@ def test_sigkill_during_a_transaction(
     tmp_path: Path, template_venv: Path, wheels: dict[str, Path]
 ) -> None:
     rng = random.Random(20250101)  # noqa: S311 - reproducible delays
+    # Kill within the time a whole run takes here, however fast this machine is.
+    timed = copy_venv(template_venv, tmp_path / "timed")
+    span = duration(start("plan", timed, wheels["beta"], 0))
     outcomes: list[str] = []
     for run in range(RUNS):
         venv = copy_venv(template_venv, tmp_path / f"run-{run}")
         before = tree(venv)
         proc = start("plan", venv, wheels["beta"], run)
-        kill_after(proc, rng.uniform(0, 0.15))
+        kill_after(proc, rng.uniform(0, span))
         outcomes.append(back_to_before(venv, before))
     # Most kills must land inside the transaction, or the test proves little.
     assert outcomes.count("rolled back") >= RUNS // 2, outcomes

@@ -274,7 +274,7 @@ def test_undo_refuses_to_lose_a_later_change(venv: Path) -> None:
             txn.replace(f"{site}/gamma.py", data=b"G = 5\n")
         (venv / site / "gamma.py").unlink()
         (venv / site / "gamma.py").write_bytes(b"G = 'edited by hand'\n")
-        with pytest.raises(UndoError, match=f"1 paths changed since: {site}/gamma.py"):
+        with pytest.raises(UndoError, match=f"1 path changed since: {site}/gamma.py"):
             undo(venv, lock=lock)
         report = undo(venv, lock=lock, force=True)
         assert (venv / site / "gamma.py").read_bytes() == b"G = 1\n"

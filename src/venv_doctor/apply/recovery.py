@@ -41,6 +41,7 @@ from venv_doctor.apply.transaction import (
 )
 from venv_doctor.apply.trash import trash_path, venv_path
 from venv_doctor.errors import VenvDoctorError
+from venv_doctor.words import counted
 
 
 class UndoError(VenvDoctorError):
@@ -161,7 +162,7 @@ def undo(
         if changed:
             shown = ", ".join(changed[:10]) + (" …" if len(changed) > 10 else "")
             raise UndoError(
-                f"cannot undo {last.txn}: {len(changed)} paths changed since: {shown}",
+                f"cannot undo {last.txn}: {counted(len(changed), 'path')} changed since: {shown}",
                 hint="undo with --force to revert anyway (the changed files go to the trash)",
                 path=held.root,
             )
@@ -201,7 +202,8 @@ def _last_committed(root: Path, journals: tuple[JournalFile, ...]) -> JournalFil
     missing = [slot for slot in moved if not os.path.lexists(trash_path(root, slot))]
     if missing:
         raise UndoError(
-            f"cannot undo {last.txn}: its trash is incomplete ({len(missing)} entries gone, "
+            f"cannot undo {last.txn}: its trash is incomplete "
+            f"({counted(len(missing), 'entry')} gone, "
             f"such as {missing[0]})",
             path=trash_dir(root) / last.txn,
         )

@@ -56,6 +56,7 @@ from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.trash import TrashSlots, VenvPath, move_to_trash, trash_path, venv_path
 from venv_doctor.apply.trash import undo_step as _undo_step
 from venv_doctor.errors import VenvDoctorError
+from venv_doctor.words import counted
 
 T = TypeVar("T")
 _CHUNK = 1 << 20
@@ -277,7 +278,7 @@ class Transaction:
 
     def _rolled_back_error(self, cause: BaseException | None) -> TransactionError:
         done = sum(1 for record in self._records if isinstance(record, STEP_KINDS))
-        tail = f"; every change was rolled back ({done} steps), the venv is as it was"
+        tail = f"; every change was rolled back ({counted(done, 'step')}), the venv is as it was"
         failure = self._failure
         if failure is not None and (cause is failure or cause is None):
             return TransactionError(

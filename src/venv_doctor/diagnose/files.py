@@ -18,6 +18,7 @@ from venv_doctor.snapshot import (
     TARGET_MISSING,
     Snapshot,
 )
+from venv_doctor.words import counted
 
 _WRONG_HASH_NOTE = (
     "; some published wheels ship RECORD hashes that do not match their own files: "
@@ -141,7 +142,8 @@ def _cache_links(snapshot: Snapshot, index: Index) -> list[Finding]:
         found.append(
             finding(
                 "cache-hardlink",
-                f"{count} files of {dist.label} are hard links shared with {where}: "
+                f"{counted(count, 'file')} of {dist.label} "
+                f"{'is a hard link' if count == 1 else 'are hard links'} shared with {where}: "
                 "editing one in place edits every copy",
                 dist=dist,
                 path=meta_dir,

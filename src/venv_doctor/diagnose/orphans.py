@@ -12,6 +12,7 @@ from venv_doctor.installed import METADATA_SUFFIXES
 from venv_doctor.layout import is_venv_own_script, is_venv_own_site_entry
 from venv_doctor.records import is_bytecode
 from venv_doctor.snapshot import DIR, Snapshot, is_stash_name
+from venv_doctor.words import counted
 
 # Legacy editables: managed by easy_install, checked as editable pointers.
 _LEGACY = re.compile(r"^(?:easy-install\.pth|.+\.egg-link)$")
@@ -101,7 +102,8 @@ def _folder(snapshot: Snapshot, index: Index, rel: str, inner: list[str]) -> lis
             found.append(
                 finding(
                     "orphan-file",
-                    f"{len(loose)} files in {rel}/ are listed in no RECORD ({sample}{more}): "
+                    f"{counted(len(loose), 'file')} in {rel}/ "
+                    f"{'is' if len(loose) == 1 else 'are'} listed in no RECORD ({sample}{more}): "
                     "left from an older version, or added by hand",
                     dist=dist,
                     path=rel,
@@ -111,7 +113,7 @@ def _folder(snapshot: Snapshot, index: Index, rel: str, inner: list[str]) -> lis
         return found
     if loose:
         message = (
-            f"{rel}/ ({len(loose)} files) belongs to no installed distribution: "
+            f"{rel}/ ({counted(len(loose), 'file')}) belongs to no installed distribution: "
             "left by an interrupted uninstall, or added by hand"
         )
     else:
@@ -125,7 +127,7 @@ def _folder(snapshot: Snapshot, index: Index, rel: str, inner: list[str]) -> lis
 
 def _stash(rel: str, inner: list[str], snapshot: Snapshot, *, is_dir: bool) -> Finding:
     files = sum(1 for p in inner if snapshot.tree[p].kind != DIR)
-    what = f"folder with {files} files" if is_dir else "file"
+    what = f"folder with {counted(files, 'file')}" if is_dir else "file"
     return finding(
         "stash-leftover",
         f"{rel} is a temporary {what} left by an interrupted install or uninstall "

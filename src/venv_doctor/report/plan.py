@@ -14,6 +14,7 @@ from venv_doctor.plan import (
     RewriteFile,
 )
 from venv_doctor.report.json import SCHEMA_VERSION, check_dict, finding_dict
+from venv_doctor.words import counted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,8 +26,8 @@ def action_line(action: Action) -> str:
     """One line that says what an action does and why."""
     if isinstance(action, RemoveDist):
         what = f"remove {action.package} {action.version or ''}".rstrip()
-        kept = f", keeping {len(action.kept)} shared files" if action.kept else ""
-        return f"{what} ({len(action.paths)} paths{kept}): {action.reason}"
+        kept = f", keeping {counted(len(action.kept), 'shared file')}" if action.kept else ""
+        return f"{what} ({counted(len(action.paths), 'path')}{kept}): {action.reason}"
     if isinstance(action, InstallDist):
         return f"install {action.package} {action.version or ''}".rstrip() + f": {action.reason}"
     if isinstance(action, DiscardPath):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from venv_doctor.findings import Finding, Severity
 from venv_doctor.report.model import CheckResult
+from venv_doctor.words import counted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,8 +22,8 @@ def render(result: CheckResult, console: Console) -> None:
 
     mode = "quick check (sizes only)" if result.quick else "full check"
     console.print(
-        f"[bold]{escape(result.venv)}[/]: {result.distributions} distributions, "
-        f"{result.files} files, {mode}"
+        f"[bold]{escape(result.venv)}[/]: {counted(result.distributions, 'distribution')}, "
+        f"{counted(result.files, 'file')}, {mode}"
         + (f", lockfile {escape(result.lockfile)}" if result.lockfile else "")
     )
     for note in result.notes:

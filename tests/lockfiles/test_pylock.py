@@ -48,6 +48,11 @@ wheels = [{ url = "https://files/pytest-8.0.0-py3-none-any.whl", hashes = { sha2
 [[packages]]
 name = "app"
 directory = { path = ".", editable = true }
+
+[[packages]]
+name = "six"
+version = "1.16.0"
+archive = { url = "https://files/six-1.16.0.tar.gz", hashes = { sha256 = "ee" } }
 """
 
 
@@ -62,7 +67,7 @@ def _select(selection: Selection | None = None) -> dict[str, str | None]:
 
 
 def test_selection_by_markers_extras_and_groups() -> None:
-    assert _select() == {"idna": "3.7", "pytest": "8.0.0", "app": None}
+    assert _select() == {"idna": "3.7", "pytest": "8.0.0", "app": None, "six": "1.16.0"}
     assert "click" in _select(Selection(extras=("cli",)))
     assert "pytest" not in _select(Selection(no_dev=True))
 
@@ -76,6 +81,9 @@ def test_sources() -> None:
     idna = wanted.dists["idna"]
     assert idna.wheel is not None
     assert idna.wheel.hashes == {"sha256": "aa"}
+    six = wanted.dists["six"]
+    assert (six.source.kind, six.source.url) == ("url", "https://files/six-1.16.0.tar.gz")
+    assert six.hashes == ("sha256:ee",)
 
 
 def test_bad_field_names_file_and_field() -> None:

@@ -120,6 +120,12 @@ def _wanted(
     else:
         source = Source(kind="registry", url=package.index)
     wheels = tuple(_artifact(w, root) for w in package.wheels or ())
+    # An archive's hashes are those of the one file the source names.
+    hashes = (
+        tuple(f"{algorithm}:{value}" for algorithm, value in dist.hashes.items())
+        if isinstance(dist, PackageArchive)
+        else ()
+    )
     return WantedDist(
         name=name,
         version=version,
@@ -127,4 +133,5 @@ def _wanted(
         wheels=wheels,
         wheel=_artifact(dist, root) if isinstance(dist, PackageWheel) else None,
         sdist=_artifact(package.sdist, root) if package.sdist is not None else None,
+        hashes=hashes,
     )

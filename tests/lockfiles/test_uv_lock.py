@@ -139,6 +139,21 @@ def test_sources_and_artifacts_are_read() -> None:
     assert wanted.dists["app"].requires_dist == ("rich[jupyter]", "click; extra == 'cli'")
 
 
+def test_a_wheel_url_is_unquoted_into_its_filename() -> None:
+    text = TEXT.replace(
+        'name = "pytest"\nversion = "8.0"\nsource = { registry = "https://pypi.org/simple" }\n',
+        'name = "pytest"\nversion = "8.0+cpu"\nsource = { registry = "https://pypi.org/simple" }\n'
+        'wheels = [{ url = "https://files/pytest-8.0%2Bcpu-py3-none-any.whl", hash = "sha256:ff" }]\n',
+    )
+    wanted = select_uv_lock(
+        parse_uv_lock(text, path=LOCK), probe=linux_probe(), selection=Selection()
+    )
+    pytest_wheel = wanted.dists["pytest"].wheel
+    assert pytest_wheel is not None
+    assert pytest_wheel.filename == "pytest-8.0+cpu-py3-none-any.whl"
+    assert pytest_wheel.wheel_tags()
+
+
 def test_unknown_keys_of_later_revisions_are_ignored() -> None:
     text = TEXT.replace("revision = 3", "revision = 99\nfuture-key = 1")
     assert parse_uv_lock(text, path=LOCK).revision == 99

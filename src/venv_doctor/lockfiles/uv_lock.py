@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -227,10 +227,13 @@ def _artifact(path: Path, root: Path, where: str, table: object) -> Artifact:
     local = fields.get("path", str, "a string")
     filename = fields.get("filename", str, "a string")
     if filename is None:
-        location = url or local
-        if location is None:
+        if url is not None:
+            # A URL's last segment is percent-encoded: torch-2.5.1%2Bcpu-….whl
+            filename = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+        elif local is not None:
+            filename = local.rstrip("/").rsplit("/", 1)[-1]
+        else:
             raise _error(path, where, "a table with url, path or filename", fields.table)
-        filename = location.rstrip("/").rsplit("/", 1)[-1].split("#", 1)[0].split("?", 1)[0]
     hashes: dict[str, str] = {}
     digest = fields.get("hash", str, "a string like 'sha256:<hex>'")
     if digest is not None:

@@ -12,6 +12,7 @@ before the damage).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -405,3 +406,27 @@ def test_pip_made_venv_is_repaired_without_a_lockfile(
     assert fixed.exit_code == 0, fixed.output
     assert_healthy(venv)
     assert_same_state(installed_state(venv), before)
+
+
+def test_without_a_lock_an_editable_is_rebuilt_from_its_folder_not_fetched_by_name(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # The index has a bumpy 1.0 of its own: fetching by name and version would
+    # install somebody else's code in place of the person's project.
+    project = backend_project(tmp_path / "proj", name="bumpy", deps=[])
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"0.1.0"', '"1.0"'))
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "-e", str(project))
+    (meta,) = site_packages(venv).glob("bumpy-1.0.dist-info")
+    direct_url = (meta / "direct_url.json").read_text()
+    (site_packages(venv) / "_bumpy.pth").unlink()
+    assert failing_codes(venv, "--no-lock") == {"file-missing"}
+
+    fixed = fix(tools, venv, tmp_path, "--no-lock")
+    assert fixed.exit_code == 0, fixed.output
+    assert failing_codes(venv, "--no-lock") == set()
+    (meta,) = site_packages(venv).glob("bumpy-1.0.dist-info")
+    assert json.loads((meta / "direct_url.json").read_text()) == json.loads(direct_url)
+    found = tools.run(venv / "bin" / "python", "-c", "import bumpy; print(bumpy.__file__)")
+    assert found.stdout.strip() == str(project / "src" / "bumpy" / "__init__.py")

@@ -26,8 +26,8 @@ from packaging.version import InvalidVersion, Version
 from venv_doctor.diagnose.index import Index
 from venv_doctor.editables import file_url_path
 from venv_doctor.findings import Finding
-from venv_doctor.installed import InstalledDist
-from venv_doctor.lockfiles.wanted import WantedDist, WantedSet
+from venv_doctor.installed import InstalledDist, NormalizedName
+from venv_doctor.lockfiles.wanted import WantedDist, WantedSet, from_direct_url
 from venv_doctor.records import is_bytecode
 from venv_doctor.relocate import rewrite_paths
 from venv_doctor.snapshot import DIR, Snapshot
@@ -265,6 +265,8 @@ def _decide(
                 continue
             remove[dist.meta_dir] = _why(dist, damaged, version, keeper)
         if keeper is None:
+            if wanted is None:
+                want = _as_installed(name, version, dists)
             installs.append(
                 InstallDist(
                     package=name,
@@ -288,6 +290,16 @@ def _decide(
                     )
                 )
     return _Decision(remove=remove, installs=tuple(installs))
+
+
+def _as_installed(
+    name: str, version: str | None, dists: Sequence[InstalledDist]
+) -> WantedDist | None:
+    """Without a lockfile: where the copy at ``version`` came from, if not an index."""
+    for dist in dists:
+        if dist.direct_url is not None and _version_equal(dist.version, version):
+            return from_direct_url(NormalizedName(name), version, dist.direct_url)
+    return None
 
 
 def _installed_version(dists: Sequence[InstalledDist], damaged: Mapping[str, str]) -> str | None:

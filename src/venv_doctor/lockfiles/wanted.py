@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -146,3 +147,53 @@ def best_wheel(wheels: Sequence[Artifact], tags: Sequence[Tag]) -> Artifact | No
         if ranks and (best is None or min(ranks) < best[0]):
             best = (min(ranks), wheel)
     return best[1] if best else None
+
+
+def from_direct_url(
+    name: NormalizedName, version: str | None, info: Mapping[str, Any] | None
+) -> WantedDist | None:
+    """What an install recorded in its PEP 610 ``direct_url.json``, as a wanted distribution.
+
+    Without a lockfile, a distribution installed from a folder, a git
+    repository or an archive URL is fetched again from there, never from an
+    index by its name (where another project may use that name).  ``None``
+    when ``info`` is missing or names nothing that can be fetched again.
+    """
+    from venv_doctor.editables import file_url_path
+
+    url = info.get("url") if info else None
+    if not isinstance(url, str) or info is None:
+        return None
+    subdirectory = info.get("subdirectory")
+    subdirectory = subdirectory if isinstance(subdirectory, str) else None
+    local = file_url_path(url)
+    dir_info, vcs_info, archive_info = (
+        info.get(key) for key in ("dir_info", "vcs_info", "archive_info")
+    )
+    hashes: tuple[str, ...] = ()
+    if isinstance(dir_info, dict) and local is not None:
+        kind = "editable" if dir_info.get("editable") is True else "directory"
+        source = Source(kind=kind, path=local, subdirectory=subdirectory)
+    elif isinstance(vcs_info, dict) and vcs_info.get("vcs") == "git":
+        commit, revision = vcs_info.get("commit_id"), vcs_info.get("requested_revision")
+        source = Source(
+            kind="git",
+            url=url,
+            commit=commit if isinstance(commit, str) else None,
+            requested_revision=revision if isinstance(revision, str) else None,
+            subdirectory=subdirectory,
+        )
+    elif isinstance(archive_info, dict):
+        source = (
+            Source(kind="path", path=local, subdirectory=subdirectory)
+            if local is not None
+            else Source(kind="url", url=url, subdirectory=subdirectory)
+        )
+        recorded = archive_info.get("hashes")
+        if isinstance(recorded, dict):
+            hashes = tuple(f"{k}:{v}" for k, v in recorded.items() if isinstance(v, str))
+        elif isinstance(archive_info.get("hash"), str):  # the older "sha256=<hex>" form
+            hashes = (archive_info["hash"].replace("=", ":", 1),)
+    else:
+        return None
+    return WantedDist(name=name, version=version, source=source, hashes=hashes)

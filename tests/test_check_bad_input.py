@@ -195,3 +195,29 @@ def test_many_orphan_files_are_one_finding_per_folder(venv: Path) -> None:
     assert sorted(f["path"] for f in orphans) == sorted(
         [rel(venv, sp / "vendored"), "bin/stray-tool"]
     )
+
+
+EMPTY_SHA256 = "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+
+
+def test_a_site_packages_of_100_000_files(venv: Path) -> None:
+    # A RECORD that lists them all, and as many files nobody owns.
+    sp = site_packages(venv)
+    meta = sp / "deplow-1.0.dist-info"
+    rows = [(meta / "RECORD").read_text(encoding="utf-8")]
+    for owner, count in (("bulk", 50_000), ("stray", 50_000)):
+        for sub in range(100):
+            folder = sp / owner / f"m{sub}"
+            folder.mkdir(parents=True)
+            for index in range(count // 100):
+                os.close(os.open(folder / f"f{index}.py", os.O_CREAT | os.O_WRONLY, 0o644))
+                if owner == "bulk":
+                    rows.append(f"bulk/m{sub}/f{index}.py,{EMPTY_SHA256},0\n")
+    (meta / "RECORD").write_text("".join(rows), encoding="utf-8")
+
+    for args in (["--quick"], []):
+        result = check_json(venv, *args)
+        assert result.exit_code == 1
+        assert [f["path"] for f in result.findings] == [rel(venv, sp / "stray")]
+        assert result.findings[0]["code"] == "orphan-file"
+        assert "50000 files" in result.findings[0]["message"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from venv_doctor.findings import Finding, Severity
 from venv_doctor.report.model import CheckResult
+from venv_doctor.report.nextstep import next_command
 from venv_doctor.words import counted
 
 if TYPE_CHECKING:
@@ -17,7 +19,8 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 _SHOWN = 5
 
 
-def render(result: CheckResult, console: Console) -> None:
+def render(result: CheckResult, console: Console, *, suggest: bool = True) -> None:
+    """Print ``result`` for people; with ``suggest``, end with the command to run next."""
     from rich.markup import escape
 
     mode = "quick check (sizes only)" if result.quick else "full check"
@@ -63,6 +66,16 @@ def render(result: CheckResult, console: Console) -> None:
     summary = ", ".join(f"{n} {sev}" + ("s" if n != 1 else "") for sev, n in counts.items() if n)
     style = "bold red" if counts["error"] else "yellow" if counts["warning"] else "cyan"
     console.print(f"[{style}]{summary}[/]")
-    if result.failed:
-        fix = f"venv-doctor fix --from {result.lockfile}" if result.lockfile else "venv-doctor fix"
-        console.print(f"Next: [bold]{escape(fix)}[/] (see what it would do first with --dry-run)")
+    if result.failed and suggest:
+        console.print(_next_line(result))
+
+
+def _next_line(result: CheckResult) -> str:
+    from rich.markup import escape
+
+    command = next_command(result, os.getcwd())
+    if command is None:
+        return "Next: install what the hints above name."
+    if command.startswith("venv-doctor"):
+        return f"Next: [bold]{escape(command)}[/] (see what it would do first with --dry-run)"
+    return f"Next: [bold]{escape(command)}[/] (uv can repair this drift itself)"

@@ -1,4 +1,4 @@
-"""``fix`` given bad input: a clear message, exit 2, and the venv exactly as it was.
+"""``fix`` given bad input or a full disk: a clear message, exit 2, the venv exactly as it was.
 
 Every wheel is found and verified before the first change, so a tampered
 wheel, a lock with no wheel for this platform, a lock URL that fails and a
@@ -8,12 +8,14 @@ lockfile that cannot be read all stop ``fix`` before it touches anything.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.apply.test_fetch import small_tmpfs
 from tests.apply.wheelserver import silent_server
 from tests.support.fixing import Run, venv_doctor
 from tests.support.index import LocalIndex
@@ -192,3 +194,28 @@ def test_from_and_no_lock_together_are_refused(
     assert refused.exit_code == 2, refused.output
     assert "--from and --no-lock" in refused.stderr
     assert content_digest(venv) == before
+
+
+def test_a_disk_that_fills_up_while_copying_the_wheel(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    with small_tmpfs(tmp_path / "tiny", "32m") as tiny:
+        project = tiny / "proj"
+        venv = half_removed(tools, project, immutable)
+        # Room for the journal and a file or two of the wheel, not for all of them.
+        room = os.statvfs(tiny)
+        filler = tiny / "filler"
+        filler.write_bytes(b"\0" * (room.f_bavail * room.f_frsize - 16 * 1024))
+        before = content_digest(venv)
+
+        full = fix(tools, project, tmp_path)
+        assert full.exit_code == 2, full.output
+        assert "could not write lib/python" in full.stderr
+        assert "No space left on device (ENOSPC)" in full.stderr
+        assert "every change was rolled back" in full.stderr
+        assert "hint: free some disk space" in full.stderr
+        assert content_digest(venv) == before
+
+        filler.unlink()
+        fixed = fix(tools, project, tmp_path)
+        assert fixed.exit_code == 0, fixed.output

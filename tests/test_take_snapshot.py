@@ -106,3 +106,43 @@ def test_unreadable_files_are_reported_while_the_others_are_hashed(venv):
         f"{SITE}/big/small.bin",
     ]
     assert snapshot.hashes[f"{SITE}/big/whole.bin"] == digest(files["big/whole.bin"])
+
+
+class _Recorded:
+    """A hash progress that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+
+    def start(self, total: int) -> None:
+        self.events.append(("start", total))
+
+    def advance(self, size: int) -> None:
+        self.events.append(("advance", size))
+
+    def stop(self) -> None:
+        self.events.append(("stop", 0))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_is_told_the_bytes_to_hash_then_each_file_hashed(venv, workers):
+    files = _sizes_venv(venv)
+    progress = _Recorded()
+    take_snapshot(
+        read_layout(venv.root), hashes=True, environ={}, workers=workers, progress=progress
+    )
+    kind, total = progress.events[0]
+    assert kind == "start"
+    assert progress.events[-1] == ("stop", 0)
+    advanced = [size for kind, size in progress.events[1:-1] if kind == "advance"]
+    assert sum(advanced) == total
+    # The package's files and its dist-info's (METADATA, ...): every hashed file once.
+    assert sum(map(len, files.values())) < total < sum(map(len, files.values())) + 4096
+    assert len(advanced) > len(files)
+
+
+def test_a_quick_snapshot_tells_progress_nothing(venv):
+    _sizes_venv(venv)
+    progress = _Recorded()
+    take_snapshot(read_layout(venv.root), hashes=False, environ={}, progress=progress)
+    assert progress.events == []

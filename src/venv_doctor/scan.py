@@ -14,6 +14,7 @@ import stat
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
 
 from venv_doctor.editables import file_url_path, finder_mapping, is_editable_finder, pth_paths
 from venv_doctor.installed import InstalledDist, Unreadable, read_distributions
@@ -39,7 +40,20 @@ from venv_doctor.snapshot import (
     is_stash_name,
 )
 
-Progress = Callable[[int], None]
+
+class HashProgress(Protocol):
+    """Told how many bytes hashing reads, then the bytes of each file as it is hashed.
+
+    ``advance`` is called from several threads at once; ``stop`` always follows
+    ``start``, also when hashing fails.
+    """
+
+    def start(self, total: int, /) -> None: ...
+
+    def advance(self, size: int, /) -> None: ...
+
+    def stop(self) -> None: ...
+
 
 # Files at most this large are read in one call; larger ones in chunks.
 _WHOLE_READ = 4 * 1024 * 1024
@@ -55,7 +69,7 @@ def take_snapshot(
     hashes: bool,
     environ: Mapping[str, str],
     workers: int | None = None,
-    progress: Progress | None = None,
+    progress: HashProgress | None = None,
 ) -> Snapshot:
     """Read everything ``diagnose`` needs from the venv at ``layout``."""
     root = str(layout.root)
@@ -326,7 +340,7 @@ def _hash_owned(
     owned: Iterable[tuple[OwnedFile, ...]],
     tree: Mapping[str, Entry],
     workers: int | None,
-    progress: Progress | None,
+    progress: HashProgress | None,
     unreadable: list[Unreadable],
 ) -> dict[str, str]:
     """Hash every RECORD-listed file whose size already matches.
@@ -361,13 +375,21 @@ def _hash_owned(
     small = [job for job in jobs.values() if job[2] < _BIG_FILE]
     big = sorted((job for job in jobs.values() if job[2] >= _BIG_FILE), key=lambda job: job[2])
     threads = workers or min(4, os.cpu_count() or 1)
-    return _HashRun(str(layout.root), progress, unreadable).run(small, big, threads - 1)
+    if progress is None:
+        return _HashRun(str(layout.root), None, unreadable).run(small, big, threads - 1)
+    progress.start(sum(job[2] for job in jobs.values()))
+    try:
+        return _HashRun(str(layout.root), progress.advance, unreadable).run(small, big, threads - 1)
+    finally:
+        progress.stop()
 
 
 class _HashRun:
     """Hashes jobs, from this thread and helper threads, into one dict."""
 
-    def __init__(self, root: str, progress: Progress | None, unreadable: list[Unreadable]) -> None:
+    def __init__(
+        self, root: str, progress: Callable[[int], None] | None, unreadable: list[Unreadable]
+    ) -> None:
         self.root, self.progress, self.unreadable = root, progress, unreadable
         self.results: dict[str, str] = {}
         self.failures: list[Unreadable] = []

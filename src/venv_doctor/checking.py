@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from venv_doctor.layout import VenvLayout, find_venv, read_layout
 from venv_doctor.lockfiles import Selection, WantedSet, find_lockfile, load_wanted
 from venv_doctor.probe import Probe, probe_interpreter
 from venv_doctor.report.model import CheckResult
-from venv_doctor.scan import take_snapshot
+from venv_doctor.scan import HashProgress, take_snapshot
 from venv_doctor.snapshot import Snapshot
 
 
@@ -61,8 +62,13 @@ def run_check(
     lock: LockOptions,
     environ: Mapping[str, str],
     cwd: Path,
+    progress: HashProgress | None = None,
 ) -> Checked:
-    """Check one venv and return its findings, filtered as asked."""
+    """Check one venv and return its findings, filtered as asked.
+
+    A full check also names the running processes that use files of the venv
+    (``file-in-use``); ``progress`` is told how hashing goes.
+    """
     from venv_doctor.diagnose.lock import lock_findings, preserved_packages
     from venv_doctor.diagnose.requirements import dependency_findings
 
@@ -73,9 +79,14 @@ def run_check(
     # The one time the target's interpreter runs: markers and tags.
     probe = probe_interpreter(layout)
     wanted = load_wanted(lockfile, probe=probe, selection=lock.selection) if lockfile else None
-    snapshot = take_snapshot(layout, hashes=not quick, environ=environ)
+    snapshot = take_snapshot(layout, hashes=not quick, environ=environ, progress=progress)
 
     findings: list[Finding] = diagnose(snapshot)
+    if not quick:
+        from venv_doctor.apply.holders import find_users
+        from venv_doctor.diagnose.inuse import in_use_findings
+
+        findings += in_use_findings(layout, find_users(str(layout.root), skip_pids=[os.getpid()]))
     if wanted is not None:
         keep = preserved_packages(layout.cfg) if wanted.kind == "uv.lock" else frozenset()
         findings += lock_findings(wanted, snapshot.dists, keep=keep)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -133,6 +134,8 @@ def check(ctx: click.Context, /, **params: Any) -> None:
         lock = _lock_from(params)
         cwd = Path.cwd()
         layout = _layout(params)
+        as_text = params["output_format"] == "text"
+        show_progress = as_text and not params["quick"] and sys.stderr.isatty()
         result = run_check(
             layout,
             quick=params["quick"],
@@ -141,8 +144,9 @@ def check(ctx: click.Context, /, **params: Any) -> None:
             lock=lock,
             environ=os.environ,
             cwd=cwd,
+            progress=RichHashProgress(_console(stderr=True)) if show_progress else None,
         ).result
-        if params["output_format"] == "json":
+        if not as_text:
             from venv_doctor.report.json import render as render_json
 
             click.echo(render_json(result), nl=False)
@@ -448,6 +452,57 @@ def explain(ctx: click.Context, code: str | None) -> None:
         return EXIT_OK
 
     _exit(ctx, work)
+
+
+class RichHashProgress:
+    """A transient progress bar on a rich console (stderr) while ``check`` hashes files."""
+
+    # Files are counted as they finish, tens of thousands of them: the bar is
+    # updated each time another 1/_STEPS of the bytes is done, not per file.
+    _STEPS = 200
+
+    def __init__(self, console: Any) -> None:
+        self._console = console
+        self._bar: Any = None
+        self._task: Any = None
+        self._done = self._shown = 0
+        self._step = 1
+
+    def start(self, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self._bar = Progress(
+            TextColumn("hashing"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=self._console,
+            transient=True,
+        )
+        self._task = self._bar.add_task("hashing", total=total)
+        self._done = self._shown = 0
+        self._step = max(total // self._STEPS, 1)
+        self._bar.start()
+
+    def advance(self, size: int) -> None:
+        # Called from several threads: a lost addition only shows as a lag.
+        self._done += size
+        if self._done - self._shown >= self._step and self._bar is not None:
+            self._shown = self._done
+            self._bar.update(self._task, completed=self._done)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 _COLOR = "auto"

@@ -184,6 +184,8 @@ def test_remnants_in_a_reinstalled_folder_go_a_persons_module_stays(
     # bumpy 2.0 is whole again and 1.0's leftover is gone; the person's module
     # stays, so the venv still has one warning and fix exits 1.
     assert kept.exit_code == 1, kept.output
+    assert "To move them to the trash too: venv-doctor fix --purge-orphans" in kept.stdout
+    assert "Next:" not in kept.stdout
     assert not (sp / "bumpy" / "old.py").exists()
     assert mine.read_text() == "print('a module I keep here')\n"
     remaining = check_json(venv).failing()

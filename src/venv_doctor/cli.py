@@ -268,7 +268,15 @@ def _render_fix(result: Any, *, dry_run: bool) -> None:
     if result.after is not None:
         console.print()
         console.print("[bold]Checked again:[/]")
-        render_text(result.after, console)
+        render_text(result.after, console, suggest=False)
+        left = {finding.code for finding in result.after.findings if finding.fails}
+        if left == {"orphan-file"}:
+            console.print(
+                "Left in place: files no installed distribution owns, which may be yours. "
+                "To move them to the trash too: [bold]venv-doctor fix --purge-orphans[/]"
+            )
+        elif left:
+            console.print("Left as it is: fix cannot repair these; the hints above say what to do.")
 
 
 @cli.command()

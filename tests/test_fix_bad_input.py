@@ -17,9 +17,9 @@ import pytest
 
 from tests.apply.test_fetch import small_tmpfs
 from tests.apply.wheelserver import silent_server
-from tests.support.fixing import Run, venv_doctor
+from tests.support.fixing import Run, half_removed, venv_doctor
 from tests.support.index import LocalIndex
-from tests.support.tools import ImmutableFiles, Tools, site_packages, write_pyproject
+from tests.support.tools import ImmutableFiles, Tools, write_pyproject
 from tests.support.wheels import WheelSpec, build_wheel
 from tests.test_fix import content_digest
 from venv_doctor.checking import LockOptions
@@ -35,15 +35,6 @@ POLARSLIKE_WHEEL = "polarslike-1.2.0-py3-none-any.whl"
 
 def fix(tools: Tools, target: Path, tmp_path: Path, *args: str | Path) -> Run:
     return venv_doctor(tools, "fix", target, *args, cache=tmp_path / "vd-cache")
-
-
-def half_removed(tools: Tools, project: Path, immutable: ImmutableFiles) -> Path:
-    """A project whose ``uv remove polarslike`` stopped at a locked file: fix must reinstall it."""
-    venv = tools.uv_project(project, ["rufflike", "polarslike"])
-    immutable(site_packages(venv) / "polarslike" / "_native.abi3.so")
-    assert tools.run_uv("remove", "polarslike", cwd=project, check=False).returncode != 0
-    immutable.release()
-    return venv
 
 
 @pytest.fixture

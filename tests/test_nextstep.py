@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fixing import venv_doctor
+from tests.support.fixing import half_removed, venv_doctor
 from tests.support.tools import ImmutableFiles, Tools, check_json, site_packages
 from venv_doctor.findings import CODES, Finding
 from venv_doctor.report.model import CheckResult
@@ -108,10 +108,7 @@ def test_after_a_failed_uv_remove_fix_is_suggested_and_repairs(
     tools: Tools, tmp_path: Path, immutable: ImmutableFiles
 ) -> None:
     project = tmp_path / "proj"
-    venv = tools.uv_project(project, ["rufflike", "polarslike"])
-    immutable(site_packages(venv) / "polarslike" / "_native.abi3.so")
-    assert tools.run_uv("remove", "polarslike", cwd=project, check=False).returncode != 0
-    immutable.release()
+    venv = half_removed(tools, project, immutable)
 
     command = suggested(tools, project, tmp_path)
     assert command == ["venv-doctor", "fix", "--from", "uv.lock"]

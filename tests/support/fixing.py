@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.tools import Tools, run
+from tests.support.tools import ImmutableFiles, Tools, run, site_packages
 
 BACKEND = (
     Path(__file__).resolve().parents[2] / "fixtures" / "lockfiles" / "_backend" / "vd_build.py"
@@ -114,3 +114,12 @@ def backend_project(root: Path, *, name: str, deps: Sequence[str]) -> Path:
         encoding="utf-8",
     )
     return root
+
+
+def half_removed(tools: Tools, project: Path, immutable: ImmutableFiles) -> Path:
+    """A project whose ``uv remove polarslike`` stopped at a locked file: fix must reinstall it."""
+    venv = tools.uv_project(project, ["rufflike", "polarslike"])
+    immutable(site_packages(venv) / "polarslike" / "_native.abi3.so")
+    assert tools.run_uv("remove", "polarslike", cwd=project, check=False).returncode != 0
+    immutable.release()
+    return venv

@@ -1,14 +1,21 @@
 """The documentation says what the code does: generated pages, the hook, completion."""
 
 import importlib.util
+import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from venv_doctor.cli import cli
+from venv_doctor.findings import CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -86,3 +93,180 @@ def test_shell_completion_completes_commands_and_choices():
         cli, prog_name="venv-doctor", env={"_VENV_DOCTOR_COMPLETE": "bash_source"}
     )
     assert "complete -o nosort -F _venv_doctor_completion venv-doctor" in source.output
+
+
+# --- every page: links, finding codes, commands, JSON keys, completion -----------------
+
+PAGES = sorted([ROOT / "README.md", ROOT / "CHANGELOG.md", *DOCS.rglob("*.md")])
+_FENCE = re.compile(r"^```.*?^```", flags=re.M | re.S)
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _prose(text: str) -> str:
+    """The page without its code blocks (a link inside one is an example)."""
+    return _FENCE.sub("", text)
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors for the headings of a page."""
+    anchors = set()
+    for heading in re.findall(r"^#+ (.+)$", _prose(page.read_text(encoding="utf-8")), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        anchors.add(slug)
+    return anchors
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_resolve(page: Path):
+    links = _LINK.findall(_prose(page.read_text(encoding="utf-8")))
+    broken = []
+    for link in links:
+        if re.match(r"^[a-z]+:", link):
+            continue  # https:, mailto:
+        target, _, anchor = link.partition("#")
+        path = (page.parent / target).resolve() if target else page
+        missing_anchor = anchor and path.suffix == ".md" and anchor not in _anchors(path)
+        if not path.exists() or missing_anchor:
+            broken.append(link)
+    assert not broken, f"{page.name}: {broken}"
+
+
+def test_every_page_is_linked_from_the_index():
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    linked = {(DOCS / link.partition("#")[0]).resolve() for link in _LINK.findall(index)}
+    pages = {page.resolve() for page in DOCS.rglob("*.md")} - {(DOCS / "index.md").resolve()}
+    assert pages <= linked, sorted(str(p) for p in pages - linked)
+
+
+def _findings_sections() -> dict[str, str]:
+    page = (DOCS / "reference" / "findings.md").read_text(encoding="utf-8")
+    parts = re.split(r"^## (\S+)\n", page, flags=re.M)
+    return {code: body.strip() for code, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_explain_prints_the_findings_page_section(code: str):
+    section = _findings_sections().get(code)
+    assert section is not None, f"docs/reference/findings.md has no section for {code}"
+    first, *rest = section.split("\n\n")
+    severity, summary = re.fullmatch(r"Severity: \*\*(\w+)\*\*\. (.+)", first).groups()
+    expected = "\n\n".join(
+        [f"{code} ({severity}): {summary}", *(re.sub(r"\*\*(.+?)\*\*", r"\1", p) for p in rest)]
+    )
+    result = CliRunner().invoke(cli, ["explain", code], prog_name="venv-doctor")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == expected
+
+
+def _shown_commands() -> list[tuple[str, str]]:
+    """(page, command line) for every `$ venv-doctor …` in a console block of the docs."""
+    found = []
+    for page in PAGES:
+        for block in re.findall(
+            r"^```console\n(.*?)^```", page.read_text(encoding="utf-8"), re.M | re.S
+        ):
+            found.extend(
+                (page.name, line[2:])
+                for line in block.splitlines()
+                if line.startswith("$ venv-doctor ") and "<TAB>" not in line
+            )
+    return found
+
+
+@pytest.mark.parametrize("command", [c for _, c in _shown_commands()])
+def test_commands_shown_in_the_docs_parse(command: str):
+    # The command itself, without what the shell adds (a pipe, a redirection, `; echo $?`).
+    args = shlex.split(re.split(r"[|>;]", command, maxsplit=1)[0])[1:]
+    command_obj: click.Command = cli
+    path = "venv-doctor"
+    while isinstance(command_obj, click.Group):
+        name, *args = args
+        if name.startswith("-"):  # an option of the group itself, such as --version
+            assert any(name in param.opts for param in command_obj.params), command
+            return
+        sub = command_obj.commands.get(name)
+        assert sub is not None, f"{path} has no command {name!r}: {command}"
+        command_obj, path = sub, f"{path} {name}"
+    # Raises click's usage error for an option or choice that does not exist.
+    with command_obj.make_context(path, args):
+        pass
+
+
+def _entry_point() -> str:
+    found = shutil.which("venv-doctor", path=os.path.dirname(sys.executable))
+    if found is None:
+        pytest.skip("the venv-doctor entry point is not installed beside this interpreter")
+    return found
+
+
+def _json_keys(value: object) -> set[str]:
+    if isinstance(value, dict):
+        keys = set()
+        for key, item in value.items():
+            keys.add(key)
+            if key not in {"before", "after", "report"}:  # check reports: documented once
+                keys |= _json_keys(item)
+        return keys
+    if isinstance(value, list):
+        return set().union(*(_json_keys(item) for item in value)) if value else set()
+    return set()
+
+
+def test_json_page_names_every_key_fix_and_scan_print(tmp_path: Path):
+    venv = tmp_path / "v"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    program = _entry_point()
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    fixed = subprocess.run(
+        [program, "fix", str(venv), "--dry-run", "--format", "json", "--offline"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    scanned = subprocess.run(
+        [program, "scan", str(tmp_path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    fix_data = json.loads(fixed.stdout)
+    row = json.loads(scanned.stdout.splitlines()[0])
+    keys = _json_keys(fix_data) | _json_keys(row) | _json_keys(fix_data["before"])
+    page = (DOCS / "reference" / "json.md").read_text(encoding="utf-8")
+    documented = {
+        part
+        for path in re.findall(r"`([\w.\[\]]+)`", page)
+        for part in path.replace("[]", "").split(".")
+    }
+    assert keys - documented == set()
+
+
+def test_completion_script_from_the_installed_command():
+    program = _entry_point()
+    env = {**os.environ, "_VENV_DOCTOR_COMPLETE": "bash_source"}
+    source = subprocess.run([program], capture_output=True, text=True, env=env, check=True)
+    assert "complete -o nosort -F _venv_doctor_completion venv-doctor" in source.stdout
+    for shell in ("zsh", "fish"):
+        env["_VENV_DOCTOR_COMPLETE"] = f"{shell}_source"
+        other = subprocess.run([program], capture_output=True, text=True, env=env, check=True)
+        assert "_venv_doctor_completion" in other.stdout, shell
+
+
+def test_bash_completes_ch_to_check():
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    program = _entry_point()
+    script = (
+        f'eval "$(_VENV_DOCTOR_COMPLETE=bash_source {shlex.quote(program)})"\n'
+        "complete -p venv-doctor >/dev/null\n"
+        "COMP_WORDS=(venv-doctor ch); COMP_CWORD=1; COMPREPLY=()\n"
+        f"_venv_doctor_completion {shlex.quote(program)}\n"
+        'echo "${COMPREPLY[@]}"\n'
+    )
+    done = subprocess.run(
+        [bash, "--norc", "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["check"]

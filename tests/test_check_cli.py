@@ -367,3 +367,13 @@ def test_a_venv_copied_elsewhere_is_found_by_path(broken: Path, tmp_path: Path) 
     assert result.at("file-missing", sp_rel(copy, "mixed_case_pkg", "util.py"))
     # Its launchers still name the original venv's python.
     assert result.at("script-stale-shebang", "bin/rufflike-py")["package"] == "rufflike"
+
+
+def test_piped_output_keeps_each_line_whole(broken: Path) -> None:
+    # A CI log or grep gets the header, paths and the next command on one line each.
+    environ = clean_environ() | {"COLUMNS": "80"}  # rich's width where it cannot ask
+    result = checked(broken, watch=[broken], cwd=broken.parent, env=environ)
+    header = result.stdout.splitlines()[0]
+    assert len(header) > 80
+    assert header.startswith(f"{broken}: ")
+    assert header.endswith("full check")

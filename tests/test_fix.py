@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.fixing import half_removed
 from tests.support.tools import (
     ImmutableFiles,
     Tools,
@@ -351,3 +352,25 @@ def test_fix_offline_without_the_wheel_says_which_and_changes_nothing(
     assert fixed.exit_code == 2, fixed.stdout + fixed.stderr
     assert "polarslike" in fixed.stderr
     assert content_digest(venv) == before
+
+
+def test_fix_shows_its_plan_before_it_changes_anything(
+    tools: Tools, tmp_path: Path, immutable: ImmutableFiles
+) -> None:
+    project = tmp_path / "proj"
+    half_removed(tools, project, immutable)
+    env = tools.environ | {"VENV_DOCTOR_CACHE_DIR": str(tmp_path / "vd-cache"), "NO_COLOR": "1"}
+    # One stream, as a person sees it in a terminal.
+    proc = subprocess.run(
+        [sys.executable, "-m", "venv_doctor", "fix", str(project)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout
+    seen = proc.stdout
+    assert seen.index("Will do, in one transaction:") < seen.index("installing polarslike 1.2.0")
+    assert seen.index("installing polarslike 1.2.0") < seen.index("Applied as transaction")
+    assert seen.index("Applied as transaction") < seen.index("Checked again:")

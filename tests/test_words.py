@@ -13,6 +13,7 @@ from venv_doctor.words import counted
         pytest.param(2, "shared file", "2 shared files", id="two-words"),
         pytest.param(1, "entry", "1 entry", id="one-irregular"),
         pytest.param(3, "entry", "3 entries", id="irregular"),
+        pytest.param(3, "info", "3 info", id="uncountable"),
     ],
 )
 def test_counted(count: int, noun: str, expected: str) -> None:

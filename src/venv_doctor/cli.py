@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -229,6 +230,7 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
                 progress=None if as_json or not err.is_terminal else RichDownloadProgress(err),
             ),
             progress=None if as_json else lambda line: err.print(f"[dim]{line}[/]"),
+            on_plan=None if as_json else partial(_render_plan, dry_run=params["dry_run"]),
         )
         if as_json:
             import json
@@ -247,16 +249,22 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
     _exit(ctx, work)
 
 
-def _render_fix(result: Any, *, dry_run: bool) -> None:
+def _render_plan(plan: Any, recovered: Any, *, dry_run: bool) -> None:
+    """The plan, shown before anything is fetched or changed."""
     from venv_doctor.report.plan import render_plan
+
+    console = _console()
+    if recovered and recovered.rolled_back:
+        console.print(
+            "Rolled back an interrupted change first: " + ", ".join(recovered.rolled_back)
+        )
+    render_plan(plan, console, dry_run=dry_run)
+
+
+def _render_fix(result: Any, *, dry_run: bool) -> None:
     from venv_doctor.report.text import render as render_text
 
     console = _console()
-    if result.recovered and result.recovered.rolled_back:
-        console.print(
-            "Rolled back an interrupted change first: " + ", ".join(result.recovered.rolled_back)
-        )
-    render_plan(result.plan, console, dry_run=dry_run)
     if dry_run:
         console.print("Dry run: nothing was changed.")
         return
@@ -375,9 +383,11 @@ def _recovered(layout: Any) -> Iterator[Any]:
 
 
 def _trash_line(entry: Any) -> str:
+    from venv_doctor.words import counted
+
     started = entry.started.strftime("%Y-%m-%d %H:%M") if entry.started else "?"
     return (
-        f"{entry.txn}  {started}  {entry.state:11}  {entry.files:6} files  "
+        f"{entry.txn}  {started}  {entry.state:11}  {counted(entry.files, 'file'):>12}  "
         f"{entry.size / 1_048_576:8.1f} MiB  {entry.description}"
     )
 
@@ -519,11 +529,16 @@ _COLOR = "auto"
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
+    # Into a file or a pipe (a CI log, grep), a line is not broken at 80 columns.
+    stream = sys.stderr if stderr else sys.stdout
+    soft_wrap = not stream.isatty()
     if _COLOR == "never" or (_COLOR == "auto" and os.environ.get("NO_COLOR")):
-        return Console(stderr=stderr, highlight=False, no_color=True, color_system=None)
+        return Console(
+            stderr=stderr, highlight=False, no_color=True, color_system=None, soft_wrap=soft_wrap
+        )
     if _COLOR == "always":
-        return Console(stderr=stderr, highlight=False, force_terminal=True)
-    return Console(stderr=stderr, highlight=False)
+        return Console(stderr=stderr, highlight=False, force_terminal=True, soft_wrap=soft_wrap)
+    return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
 
 
 def _exit(ctx: click.Context, work: Any) -> NoReturn:

@@ -78,8 +78,13 @@ def run_fix(
     get_wheel: WheelGetter,
     on_step: StepHook | None = None,
     progress: Callable[[str], None] | None = None,
+    on_plan: Callable[[Plan, RecoveryReport | None], None] | None = None,
 ) -> FixResult:
-    """Repair the venv at ``layout``; with ``dry_run``, only say how."""
+    """Repair the venv at ``layout``; with ``dry_run``, only say how.
+
+    ``on_plan`` hears the plan (and what recovery rolled back first) as soon
+    as it is made, before any wheel is fetched or anything changes.
+    """
     with VenvLock(layout.root) as held:
         recovered = recover(layout.root, lock=held)
         checked = run_check(
@@ -103,6 +108,8 @@ def run_fix(
             ),
         )
         result = FixResult(before=checked.result, plan=plan, recovered=recovered)
+        if on_plan is not None:
+            on_plan(plan, recovered)
         if options.dry_run or plan.empty:
             return result
         # Everything that may need the network or a build happens before the

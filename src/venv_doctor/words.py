@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-_IRREGULAR = {"entry": "entries", "copy": "copies"}
+_IRREGULAR = {"entry": "entries", "copy": "copies", "info": "info"}
 
 
 def counted(count: int, noun: str) -> str:

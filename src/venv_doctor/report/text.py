@@ -63,7 +63,7 @@ def render(result: CheckResult, console: Console, *, suggest: bool = True) -> No
     if not result.findings:
         console.print("[bold green]No problems found.[/]")
         return
-    summary = ", ".join(f"{n} {sev}" + ("s" if n != 1 else "") for sev, n in counts.items() if n)
+    summary = ", ".join(counted(n, severity) for severity, n in counts.items() if n)
     style = "bold red" if counts["error"] else "yellow" if counts["warning"] else "cyan"
     console.print(f"[{style}]{summary}[/]")
     if result.failed and suggest:

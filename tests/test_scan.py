@@ -104,3 +104,24 @@ def test_scan_uv_tools(tools: Tools, tmp_path: Path) -> None:
     assert [json.loads(line)["venv"] for line in proc.stdout.splitlines()] == [
         str(tool_dir / "rufflike")
     ]
+
+
+def test_a_reader_that_goes_away_stops_scan_quietly(tools: Tools, tmp_path: Path) -> None:
+    for index in range(6):
+        tools.make_uv_venv(tmp_path / f"p{index}" / ".venv")
+    environ = clean_environ()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "venv_doctor", "scan", str(tmp_path), "--format", "json"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    with proc, proc.stderr:
+        json.loads(proc.stdout.readline())  # what `| head -1` reads, then it exits
+        proc.stdout.close()
+        err = proc.stderr.read()
+        assert proc.wait(timeout=60) == 141, err
+    assert err == ""

@@ -541,11 +541,20 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
 
 
+_EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool a pipe closed on
+
+
 def _exit(ctx: click.Context, work: Any) -> NoReturn:
     """Run ``work`` and turn what it raises into a message and an exit code."""
     verbose = bool(ctx.obj and ctx.obj.get("verbose"))
     try:
         code = work()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, as a killed-by-SIGPIPE tool does,
+        # and keep the interpreter's last flush from failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        ctx.exit(_EXIT_BROKEN_PIPE)
     except VenvDoctorError as exc:
         _error(str(exc), exc.hint)
         ctx.exit(exc.exit_code)

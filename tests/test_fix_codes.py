@@ -353,7 +353,7 @@ def test_lock_version_mismatch_after_an_upgrade_stopped_at_its_first_file(
     expected = fresh_sync_state(tools, project, tmp_path)
 
     fixed = fix(tools, project, tmp_path)
-    assert "install bumpy 2.0" in fixed.stdout
+    assert "install bumpy 2.0: upgrade bumpy 1.0 to 2.0 from uv.lock" in fixed.stdout
     assert_repaired(fixed, tools, project, expected)
 
 

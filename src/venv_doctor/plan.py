@@ -273,8 +273,7 @@ def _decide(
                     version=version,
                     wanted=want,
                     requested=uv_made or any("REQUESTED" in d.meta_files for d in dists),
-                    reason=f"reinstall {name} {version or ''}".rstrip()
-                    + (f" from {wanted.lockfile.name}" if wanted else " (as installed)"),
+                    reason=_install_reason(name, version, dists, wanted),
                 )
             )
     if wanted is not None:
@@ -313,13 +312,31 @@ def _installed_version(dists: Sequence[InstalledDist], damaged: Mapping[str, str
     return next((d.version for d in dists if d.version), None)
 
 
+def _install_reason(
+    name: str, version: str | None, dists: Sequence[InstalledDist], wanted: WantedSet | None
+) -> str:
+    """``reinstall`` when that version is what was there, ``upgrade``/``downgrade``/``install``."""
+    label = f"{name} {version or ''}".rstrip()
+    where = f" from {wanted.lockfile.name}" if wanted else " (as installed)"
+    had = [d.version for d in dists if d.version]
+    if version is None or any(_version_equal(v, version) for v in had) or not had:
+        return f"reinstall {label}{where}"
+    try:
+        newer = all(Version(v) < Version(version) for v in had)
+        older = all(Version(v) > Version(version) for v in had)
+    except InvalidVersion:
+        newer = older = False
+    verb = "upgrade" if newer else "downgrade" if older else "install"
+    return f"{verb} {name} {', '.join(had)} to {version}{where}"
+
+
 def _why(
     dist: InstalledDist, damaged: Mapping[str, str], version: str | None, keeper: object
 ) -> str:
     if keeper is not None:
         return f"duplicate of the {dist.name} that stays"
     if dist.meta_dir in damaged:
-        return f"damaged ({damaged[dist.meta_dir]}): reinstalled"
+        return f"damaged ({damaged[dist.meta_dir]}), reinstalled"
     if not _version_equal(dist.version, version):
         return f"version {dist.version}, wanted {version}"
     return "installed from another source than the lock's"

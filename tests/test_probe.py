@@ -11,7 +11,7 @@ from packaging.markers import default_environment
 from packaging.tags import Tag, sys_tags
 
 from venv_doctor.layout import read_layout
-from venv_doctor.probe import derive_probe, probe_interpreter
+from venv_doctor.probe import derive_probe, probe_interpreter, start_probe
 
 OTHER_PYTHONS = sorted(Path("/root/.pyenv/versions").glob("3.*/bin/python3"))
 
@@ -70,3 +70,28 @@ def test_a_windows_venv_is_derived_on_posix(tmp_path: Path) -> None:
     assert probe.markers["sys_platform"] == "win32"
     assert probe.markers["python_full_version"] == "3.12.4"
     assert probe.tags[0] == Tag("cp312", "cp312", "win_amd64")
+
+
+@pytest.mark.slow
+def test_a_started_probe_answers_later_and_a_cancelled_one_leaves_no_process(
+    tmp_path: Path,
+) -> None:
+    layout = read_layout(_venv(tmp_path / "venv"))
+    pending = start_probe(layout)
+    assert pending.result() == probe_interpreter(layout)
+    pending.cancel()  # after the answer: nothing left to stop
+
+    hung = tmp_path / "hung"
+    hung.mkdir()
+    (hung / "pyvenv.cfg").write_text(f"home = {Path(sys.executable).parent}\n")
+    (hung / "bin").mkdir()
+    python = hung / "bin" / "python"
+    python.write_text("#!/bin/sh\nexec sleep 60\n")
+    python.chmod(0o755)
+    hung_layout = read_layout(hung)
+    slow = start_probe(hung_layout, timeout=30)
+    slow.cancel()
+    assert slow.result().derived  # answers at once: the interpreter was stopped
+    gone = start_probe(hung_layout, timeout=0.5).result()
+    assert gone.derived
+    assert gone.reason == f"{python} did not answer within 0.5s"

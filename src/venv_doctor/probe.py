@@ -24,9 +24,9 @@ import re
 import subprocess
 import sys
 import sysconfig
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from packaging import tags as _tags
@@ -206,52 +206,89 @@ def probe_interpreter(layout: VenvLayout, *, timeout: float = DEFAULT_TIMEOUT) -
     Never raises for an interpreter that cannot run: the probe is then
     derived from ``pyvenv.cfg`` and the running platform (``derived=True``).
     """
-    facts = _run_probe(layout, timeout)
-    if isinstance(facts, str):
-        return derive_probe(layout, reason=facts)
-    try:
-        return probe_from_facts(facts, interpreter=str(layout.interpreter))
-    except (ValueError, KeyError, TypeError) as exc:
-        reason = f"{layout.interpreter} gave an answer that could not be read: {exc}"
-        return derive_probe(layout, reason=reason)
+    return start_probe(layout, timeout=timeout).result()
 
 
-def _run_probe(layout: VenvLayout, timeout: float) -> dict[str, Any] | str:
-    """The probe's JSON facts, or the reason it could not be had."""
-    interpreter = layout.interpreter
-    if layout.windows != (os.name == "nt"):
-        kind = "Windows" if layout.windows else "POSIX"
-        return f"a {kind} venv cannot be run on {sys.platform}"
-    if not interpreter.exists():
-        return f"{interpreter} does not exist or its target is gone"
-    return _run_script(interpreter, layout, timeout)
+def start_probe(layout: VenvLayout, *, timeout: float = DEFAULT_TIMEOUT) -> PendingProbe:
+    """Start the venv's interpreter and return at once; ``result()`` waits for its answer.
+
+    The caller reads the venv meanwhile: the interpreter's start-up then costs
+    no wall time.  ``timeout`` counts from now.
+    """
+    return PendingProbe(layout, timeout)
 
 
-def _run_script(interpreter: Path, layout: VenvLayout, timeout: float) -> dict[str, Any] | str:
-    try:
-        done = subprocess.run(
-            [str(interpreter), "-I", "-S", "-B", "-c", PROBE_SCRIPT, str(layout.root)],
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-            # Older macOS SDK builds report 10.16 instead of the real version otherwise.
-            env={**os.environ, "SYSTEM_VERSION_COMPAT": "0"},
-        )
-    except subprocess.TimeoutExpired:
-        return f"{interpreter} did not answer within {timeout:g}s"
-    except OSError as exc:
-        return f"{interpreter} could not be run: {exc.strerror or exc}"
-    if done.returncode != 0:
-        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
-        detail = f": {tail[0]}" if tail else ""
-        return f"{interpreter} exited with status {done.returncode}{detail}"
-    try:
-        facts = json.loads(done.stdout.decode("utf-8", "replace"))
-    except ValueError:
-        facts = None
-    if not isinstance(facts, dict):
-        return f"{interpreter} printed something other than the probe's JSON"
-    return facts
+class PendingProbe:
+    """The probe of one venv's interpreter, running; ``result`` or ``cancel`` ends it."""
+
+    def __init__(self, layout: VenvLayout, timeout: float) -> None:
+        self._layout, self._timeout = layout, timeout
+        self._deadline = time.monotonic() + timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._failed: str | None = None
+        self._probe: Probe | None = None
+        interpreter = layout.interpreter
+        if layout.windows != (os.name == "nt"):
+            kind = "Windows" if layout.windows else "POSIX"
+            self._failed = f"a {kind} venv cannot be run on {sys.platform}"
+        elif not interpreter.exists():
+            self._failed = f"{interpreter} does not exist or its target is gone"
+        else:
+            try:
+                self._proc = subprocess.Popen(
+                    [str(interpreter), "-I", "-S", "-B", "-c", PROBE_SCRIPT, str(layout.root)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    # Older macOS SDK builds report 10.16 instead of the real version otherwise.
+                    env={**os.environ, "SYSTEM_VERSION_COMPAT": "0"},
+                )
+            except OSError as exc:
+                self._failed = f"{interpreter} could not be run: {exc.strerror or exc}"
+
+    def result(self) -> Probe:
+        """Wait for the interpreter's answer (at most until the timeout) and read it."""
+        if self._probe is None:
+            facts = self._facts()
+            layout = self._layout
+            if isinstance(facts, str):
+                self._probe = derive_probe(layout, reason=facts)
+            else:
+                try:
+                    self._probe = probe_from_facts(facts, interpreter=str(layout.interpreter))
+                except (ValueError, KeyError, TypeError) as exc:
+                    reason = f"{layout.interpreter} gave an answer that could not be read: {exc}"
+                    self._probe = derive_probe(layout, reason=reason)
+        return self._probe
+
+    def cancel(self) -> None:
+        """Stop the interpreter if it still runs (when the check itself failed)."""
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.kill()
+            self._proc.communicate()
+
+    def _facts(self) -> dict[str, Any] | str:
+        """The probe's JSON facts, or the reason they could not be had."""
+        if self._failed is not None or self._proc is None:
+            return self._failed or "the probe did not start"
+        interpreter, proc = self._layout.interpreter, self._proc
+        try:
+            out, err = proc.communicate(timeout=max(self._deadline - time.monotonic(), 0.0))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return f"{interpreter} did not answer within {self._timeout:g}s"
+        if proc.returncode != 0:
+            tail = err.decode("utf-8", "replace").strip().splitlines()[-1:]
+            detail = f": {tail[0]}" if tail else ""
+            return f"{interpreter} exited with status {proc.returncode}{detail}"
+        try:
+            facts = json.loads(out.decode("utf-8", "replace"))
+        except ValueError:
+            facts = None
+        if not isinstance(facts, dict):
+            return f"{interpreter} printed something other than the probe's JSON"
+        return facts
 
 
 def probe_from_facts(

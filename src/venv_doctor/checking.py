@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from venv_doctor.config import load_settings
 from venv_doctor.diagnose import diagnose
 from venv_doctor.findings import Finding, filter_findings, parse_code_list, sort_key
 from venv_doctor.layout import VenvLayout, find_venv, read_layout
-from venv_doctor.lockfiles import Selection, WantedSet, find_lockfile, load_wanted
-from venv_doctor.probe import Probe, probe_interpreter
+from venv_doctor.probe import Probe, start_probe
 from venv_doctor.report.model import CheckResult
 from venv_doctor.scan import HashProgress, take_snapshot
 from venv_doctor.snapshot import Snapshot
 
+if TYPE_CHECKING:
+    # The lockfile readers (packaging.pylock, packaging.markers, TOML) are
+    # imported only when there is a lockfile to read.
+    from venv_doctor.lockfiles import Selection, WantedSet
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LockOptions:
-    """Which lockfile to compare against, and which parts of it (``uv sync``'s flags)."""
+    """Which lockfile to compare against, and which parts of it (``uv sync``'s flags).
+
+    ``selection`` ``None`` is plain ``uv sync``.
+    """
 
     path: Path | None = None
     disabled: bool = False
-    selection: Selection = field(default_factory=Selection)
+    selection: Selection | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,7 +60,43 @@ def resolve_lockfile(layout: VenvLayout, options: LockOptions, cwd: Path) -> Pat
         return cwd / options.path
     if options.disabled:
         return None
-    return find_lockfile(layout.root.parent)
+    project = layout.root.parent
+    if not _may_hold_lockfile(project):
+        return None
+    from venv_doctor.lockfiles import find_lockfile
+
+    return find_lockfile(project)
+
+
+def _may_hold_lockfile(folder: Path) -> bool:
+    """Whether ``folder`` has a file named like a lockfile (``find_lockfile`` decides which)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return True  # let find_lockfile see for itself
+    return any(
+        name == "uv.lock" or (name.startswith("pylock.") and name.endswith(".toml"))
+        for name in names
+    )
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Keep the cyclic garbage collector off while a check runs.
+
+    A check builds hundreds of thousands of small objects (tree entries,
+    RECORD rows, paths) and no cycles: on a big venv the collector would run
+    over a thousand times for nothing.  Reference counting still frees
+    everything as usual.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def run_check(
@@ -69,28 +115,43 @@ def run_check(
     A full check also names the running processes that use files of the venv
     (``file-in-use``); ``progress`` is told how hashing goes.
     """
-    from venv_doctor.diagnose.lock import lock_findings, preserved_packages
     from venv_doctor.diagnose.requirements import dependency_findings
 
     selected = parse_code_list(select)
     ignored = parse_code_list(ignore)
     settings = load_settings(layout.root.parent)
     lockfile = resolve_lockfile(layout, lock, cwd)
-    # The one time the target's interpreter runs: markers and tags.
-    probe = probe_interpreter(layout)
-    wanted = load_wanted(lockfile, probe=probe, selection=lock.selection) if lockfile else None
-    snapshot = take_snapshot(layout, hashes=not quick, environ=environ, progress=progress)
+    # The one time the target's interpreter runs (markers and tags): it starts
+    # now and answers while the venv is read.
+    pending = start_probe(layout)
+    try:
+        with _no_cycle_collection():
+            wanted: WantedSet | None = None
+            if lockfile is not None:
+                from venv_doctor.lockfiles import Selection, load_wanted
 
-    findings: list[Finding] = diagnose(snapshot)
-    if not quick:
-        from venv_doctor.apply.holders import find_users
-        from venv_doctor.diagnose.inuse import in_use_findings
+                # Read before the venv: a lockfile that cannot be read stops the check.
+                wanted = load_wanted(
+                    lockfile, probe=pending.result(), selection=lock.selection or Selection()
+                )
+            snapshot = take_snapshot(layout, hashes=not quick, environ=environ, progress=progress)
+            probe = pending.result()
+            findings: list[Finding] = diagnose(snapshot)
+            if not quick:
+                from venv_doctor.apply.holders import find_users
+                from venv_doctor.diagnose.inuse import in_use_findings
 
-        findings += in_use_findings(layout, find_users(str(layout.root), skip_pids=[os.getpid()]))
-    if wanted is not None:
-        keep = preserved_packages(layout.cfg) if wanted.kind == "uv.lock" else frozenset()
-        findings += lock_findings(wanted, snapshot.dists, keep=keep)
-    findings += dependency_findings(snapshot.dists, probe.environment)
+                # After the probe has ended: only other processes are named.
+                users = find_users(str(layout.root), skip_pids=[os.getpid()])
+                findings += in_use_findings(layout, users)
+            if wanted is not None:
+                from venv_doctor.diagnose.lock import lock_findings, preserved_packages
+
+                keep = preserved_packages(layout.cfg) if wanted.kind == "uv.lock" else frozenset()
+                findings += lock_findings(wanted, snapshot.dists, keep=keep)
+            findings += dependency_findings(snapshot.dists, probe.environment)
+    finally:
+        pending.cancel()
     findings = [f for f in findings if settings.keeps(f)]
     findings = filter_findings(
         findings, select=selected or settings.select, ignore=ignored | settings.ignore

@@ -78,25 +78,33 @@ def lock_options(func: Any) -> Any:
     return func
 
 
+_SELECTION = {
+    "extra": "extras",
+    "all_extras": "all_extras",
+    "no_extra": "no_extras",
+    "no_dev": "no_dev",
+    "only_dev": "only_dev",
+    "group": "groups",
+    "no_group": "no_groups",
+    "only_group": "only_groups",
+    "all_groups": "all_groups",
+    "no_default_groups": "no_default_groups",
+    "package": "packages",
+    "all_packages": "all_packages",
+    "no_editable": "no_editable",
+}
+
+
 def _lock_from(params: dict[str, Any]) -> Any:
     from venv_doctor.checking import LockOptions
-    from venv_doctor.lockfiles import Selection
 
-    selection = Selection(
-        extras=params.pop("extra"),
-        all_extras=params.pop("all_extras"),
-        no_extras=params.pop("no_extra"),
-        no_dev=params.pop("no_dev"),
-        only_dev=params.pop("only_dev"),
-        groups=params.pop("group"),
-        no_groups=params.pop("no_group"),
-        only_groups=params.pop("only_group"),
-        all_groups=params.pop("all_groups"),
-        no_default_groups=params.pop("no_default_groups"),
-        packages=params.pop("package"),
-        all_packages=params.pop("all_packages"),
-        no_editable=params.pop("no_editable"),
-    )
+    flags = {field: params.pop(option) for option, field in _SELECTION.items()}
+    selection = None
+    if any(flags.values()):
+        # Only then: the lockfile readers take a while to import.
+        from venv_doctor.lockfiles import Selection
+
+        selection = Selection(**flags)
     lockfile, disabled = params.pop("lockfile"), params.pop("no_lock")
     if lockfile is not None and disabled:
         from venv_doctor.errors import UsageError

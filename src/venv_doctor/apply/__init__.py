@@ -5,26 +5,70 @@ Every change ``fix`` makes goes through a ``Transaction`` while the venv's
 venv, and ``undo`` reverts the last committed transaction.
 """
 
-from venv_doctor.apply.holders import Holder, find_holders
-from venv_doctor.apply.lock import LockError, LockTimeoutError, VenvLock
-from venv_doctor.apply.recovery import RecoveryReport, UndoError, UndoReport, recover, undo
-from venv_doctor.apply.transaction import (
-    RecoveryNeededError,
-    RollbackError,
-    Step,
-    StepHook,
-    Transaction,
-    TransactionError,
-    WrittenFile,
-)
-from venv_doctor.apply.trash import (
-    CleanReport,
-    TrashEntry,
-    UnsafePathError,
-    clean_trash,
-    list_trash,
-    venv_path,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from venv_doctor.apply.holders import Holder, find_holders
+    from venv_doctor.apply.lock import LockError, LockTimeoutError, VenvLock
+    from venv_doctor.apply.recovery import RecoveryReport, UndoError, UndoReport, recover, undo
+    from venv_doctor.apply.transaction import (
+        RecoveryNeededError,
+        RollbackError,
+        Step,
+        StepHook,
+        Transaction,
+        TransactionError,
+        WrittenFile,
+    )
+    from venv_doctor.apply.trash import (
+        CleanReport,
+        TrashEntry,
+        UnsafePathError,
+        clean_trash,
+        list_trash,
+        venv_path,
+    )
+
+# Where each name lives: imported on first use, so that ``check``, which needs
+# only a module or two of this package, does not import the transaction code.
+_HOME = {
+    "Holder": "holders",
+    "find_holders": "holders",
+    "LockError": "lock",
+    "LockTimeoutError": "lock",
+    "VenvLock": "lock",
+    "RecoveryReport": "recovery",
+    "UndoError": "recovery",
+    "UndoReport": "recovery",
+    "recover": "recovery",
+    "undo": "recovery",
+    "RecoveryNeededError": "transaction",
+    "RollbackError": "transaction",
+    "Step": "transaction",
+    "StepHook": "transaction",
+    "Transaction": "transaction",
+    "TransactionError": "transaction",
+    "WrittenFile": "transaction",
+    "CleanReport": "trash",
+    "TrashEntry": "trash",
+    "UnsafePathError": "trash",
+    "clean_trash": "trash",
+    "list_trash": "trash",
+    "venv_path": "trash",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CleanReport",

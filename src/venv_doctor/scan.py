@@ -297,14 +297,14 @@ def _stat_owned(
     escaped: set[str] = set()
     parents_plain = _PlainParents(root, tree)
     fd = _root_descriptor(root)
-    lstat = os.stat
+    lstat, is_regular, get, new = os.stat, stat.S_ISREG, tree.get, tuple.__new__
     prefix = "" if fd is not None else root + "/"
     try:
         for files in owned:
             for rel, _row in files:
                 if rel is None:
                     continue
-                entry = tree.get(rel)
+                entry = get(rel)
                 if entry is _UNSTATTED:
                     # The hot path (one pass over every RECORD row): kept inline.
                     try:
@@ -313,8 +313,11 @@ def _stat_owned(
                         del tree[rel]
                         unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
                         continue
-                    if stat.S_ISREG(st.st_mode):
-                        tree[rel] = Entry(FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink)
+                    if is_regular(st.st_mode):
+                        # tuple.__new__: Entry's own __new__ is a Python-level call.
+                        tree[rel] = new(
+                            Entry, (FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink, None, True)
+                        )
                     else:  # replaced since the walk
                         tree[rel] = _entry(f"{root}/{rel}", st, inside)
                 elif entry is None:

@@ -8,6 +8,7 @@ requirements ``b`` declares for extra ``x`` must be met too.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Mapping, Sequence
 
@@ -20,16 +21,37 @@ from venv_doctor.installed import InstalledDist
 
 _CODE = "dependency-unsatisfied"
 
+# A requirement for one extra only, ``name ; extra == "x"``: three quarters of
+# the Requires-Dist lines of a big venv.  Without an extra its marker never
+# holds, so it is not parsed for that (parsing costs 20 us a line).
+_FOR_AN_EXTRA = re.compile(r"""[^;]*;\s*extra\s*==\s*(['"])[A-Za-z][A-Za-z0-9._-]*\1\s*""")
 
-def _parse(lines: Sequence[str]) -> list[Requirement]:
-    found = []
-    for line in lines:
-        try:
-            found.append(Requirement(line))
-        except InvalidRequirement:
-            # An unparsable line is reported by the metadata checks, not here.
-            continue
-    return found
+
+class _Requirements:
+    """Requires-Dist lines, each parsed once, on first use."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, Requirement | None] = {}
+
+    def of(self, lines: Sequence[str], extra: str) -> list[Requirement]:
+        """The parsed ``lines`` whose marker may hold with ``extra`` ("": none)."""
+        found = []
+        for line in lines:
+            if not extra and _FOR_AN_EXTRA.fullmatch(line):
+                continue
+            req = self._parse(line)
+            if req is not None:
+                found.append(req)
+        return found
+
+    def _parse(self, line: str) -> Requirement | None:
+        if line not in self._parsed:
+            try:
+                self._parsed[line] = Requirement(line)
+            except InvalidRequirement:
+                # An unparsable line is reported by the metadata checks, not here.
+                self._parsed[line] = None
+        return self._parsed[line]
 
 
 def _applies(req: Requirement, env: Mapping[str, str], extra: str) -> bool:
@@ -52,7 +74,7 @@ def dependency_findings(
     by_name: dict[str, list[InstalledDist]] = {}
     for dist in dists:
         by_name.setdefault(dist.name, []).append(dist)
-    parsed = {id(dist): _parse(dist.requires_dist) for dist in dists}
+    requirements = _Requirements()
     # Work through (dist, extra) pairs: "" for each dist's own requirements, then
     # every extra some other installed requirement asks of it.
     queue: deque[tuple[InstalledDist, str]] = deque((dist, "") for dist in dists)
@@ -60,7 +82,7 @@ def dependency_findings(
     found: list[Finding] = []
     while queue:
         dist, extra = queue.popleft()
-        for req in parsed[id(dist)]:
+        for req in requirements.of(dist.requires_dist, extra):
             if not _applies(req, markers_env, extra):
                 continue
             name = str(canonicalize_name(req.name))

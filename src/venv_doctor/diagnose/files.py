@@ -10,6 +10,7 @@ from venv_doctor.installed import InstalledDist
 from venv_doctor.records import RecordRow, is_bytecode
 from venv_doctor.snapshot import (
     DIR,
+    FILE,
     LINK,
     OTHER,
     TARGET_DIR,
@@ -63,8 +64,20 @@ def _record_rows(snapshot: Snapshot, dist: InstalledDist) -> list[Finding]:
         return []
     found: list[Finding] = []
     record_rel = f"{dist.meta_dir}/RECORD"
+    tree, hashes, escaped = snapshot.tree, snapshot.hashes, snapshot.escaped
     for rel, row in files:
-        if rel is None or rel in snapshot.escaped:
+        if rel is not None and rel not in escaped:
+            # The common case, decided here: a regular file of the listed size
+            # and hash (or not hashed), which _row_problem would pass as well.
+            entry = tree.get(rel)
+            if (
+                entry is not None
+                and entry.kind == FILE
+                and (row.size is None or entry.size == row.size)
+                and (row.hash_value is None or hashes.get(rel, row.hash_value) == row.hash_value)
+            ):
+                continue
+        if rel is None or rel in escaped:
             found.append(
                 finding(
                     "record-unsafe-path",

@@ -21,11 +21,12 @@ class Index:
         owners: dict[str, tuple[str, ...]] = {}
         dirs: dict[str, str] = {}
         for meta_dir, files in snapshot.owned.items():
+            alone = (meta_dir,)  # one tuple shared by the distribution's files
             for rel, _row in files:
                 if rel is None:
                     continue
                 previous = owners.get(rel)
-                owners[rel] = (meta_dir,) if previous is None else (*previous, meta_dir)
+                owners[rel] = alone if previous is None else (*previous, meta_dir)
                 parent = rel.rpartition("/")[0]
                 while parent and parent not in dirs:
                     dirs[parent] = meta_dir

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 
 from venv_doctor.diagnose._make import finding
 from venv_doctor.diagnose.index import Index
@@ -31,16 +30,22 @@ def check(snapshot: Snapshot, index: Index) -> list[Finding]:
 
 def _site(snapshot: Snapshot, index: Index, site_rel: str, meta_dirs: set[str]) -> list[Finding]:
     prefix = site_rel + "/"
-    below: dict[str, list[str]] = defaultdict(list)
-    for rel in snapshot.tree:
+    start = len(prefix)
+    # Top-level name -> the folders and the other entries below it.
+    below: dict[str, _Below] = {}
+    for rel, entry in snapshot.tree.items():
         if rel.startswith(prefix):
-            top, _, rest = rel[len(prefix) :].partition("/")
-            if rest:
-                below[top].append(rel)
+            cut = rel.find("/", start)
+            if cut < 0:
+                below.setdefault(rel[start:], ([], []))
             else:
-                below.setdefault(top, [])
+                top = rel[start:cut]
+                lists = below.get(top)
+                if lists is None:
+                    lists = below[top] = ([], [])
+                lists[0 if entry.kind == DIR else 1].append(rel)
     found: list[Finding] = []
-    for top, inner in sorted(below.items()):
+    for top, (dirs, others) in sorted(below.items()):
         rel = prefix + top
         if rel in meta_dirs or is_venv_own_site_entry(top) or _LEGACY.match(top):
             continue
@@ -50,7 +55,7 @@ def _site(snapshot: Snapshot, index: Index, site_rel: str, meta_dirs: set[str]) 
             continue
         entry = snapshot.tree[rel]
         if is_stash_name(top):
-            found.append(_stash(rel, inner, snapshot, is_dir=entry.kind == DIR))
+            found.append(_stash(rel, len(others), is_dir=entry.kind == DIR))
             continue
         if entry.kind != DIR:
             if rel not in index.owners and not is_bytecode(rel):
@@ -63,26 +68,27 @@ def _site(snapshot: Snapshot, index: Index, site_rel: str, meta_dirs: set[str]) 
                     )
                 )
             continue
-        found.extend(_folder(snapshot, index, rel, inner))
+        found.extend(_folder(index, rel, dirs, others))
     return found
 
 
-def _folder(snapshot: Snapshot, index: Index, rel: str, inner: list[str]) -> list[Finding]:
+# Below one top-level entry: its folders, and its files, links and others.
+_Below = tuple[list[str], list[str]]
+
+
+def _folder(index: Index, rel: str, dirs: list[str], others: list[str]) -> list[Finding]:
     found: list[Finding] = []
-    tree = snapshot.tree
-    stashes = [
-        path for path in inner if tree[path].kind == DIR and is_stash_name(path.rpartition("/")[2])
-    ]
+    stashes = [path for path in dirs if is_stash_name(path.rpartition("/")[2])]
     found.extend(
-        _stash(stash, [p for p in inner if p.startswith(stash + "/")], snapshot, is_dir=True)
+        _stash(stash, sum(1 for p in others if p.startswith(stash + "/")), is_dir=True)
         for stash in stashes
     )
     in_stash = tuple(stash + "/" for stash in stashes)
+    owners = index.owners
     loose = [
         path
-        for path in inner
-        if tree[path].kind != DIR
-        and path not in index.owners
+        for path in others
+        if path not in owners  # first: it rules out nearly every path
         and not is_bytecode(path)
         and not path.startswith(in_stash)
     ]
@@ -125,8 +131,7 @@ def _folder(snapshot: Snapshot, index: Index, rel: str, inner: list[str]) -> lis
     return found
 
 
-def _stash(rel: str, inner: list[str], snapshot: Snapshot, *, is_dir: bool) -> Finding:
-    files = sum(1 for p in inner if snapshot.tree[p].kind != DIR)
+def _stash(rel: str, files: int, *, is_dir: bool) -> Finding:
     what = f"folder with {counted(files, 'file')}" if is_dir else "file"
     return finding(
         "stash-leftover",
@@ -147,7 +152,7 @@ def _scripts(snapshot: Snapshot, index: Index) -> list[Finding]:
         if rel in index.owners or is_venv_own_script(name):
             continue
         if is_stash_name(name):
-            found.append(_stash(rel, [], snapshot, is_dir=entry.kind == DIR))
+            found.append(_stash(rel, 0, is_dir=entry.kind == DIR))
             continue
         found.append(
             finding(

@@ -88,6 +88,33 @@ def test_each_kind_of_drift() -> None:
     assert "uv sync --frozen" in (by_code["lock-extraneous"].hint or "")
 
 
+@pytest.mark.parametrize(
+    ("lockfile", "kind", "hint"),
+    [
+        pytest.param(
+            "uv.lock",
+            "uv.lock",
+            "venv-doctor fix --from uv.lock repairs it; so does uv sync --frozen",
+            id="uv.lock",
+        ),
+        pytest.param(
+            "requirements.txt",
+            "requirements",
+            "venv-doctor fix --from requirements.txt repairs it; "
+            "so does uv pip sync requirements.txt",
+            id="requirements",
+        ),
+    ],
+)
+def test_drift_hint_names_one_command_first(lockfile: str, kind: str, hint: str) -> None:
+    wants = WantedSet(lockfile=Path("/proj") / lockfile, kind=kind, dists={})
+    findings = lock_findings(wants, [dist("stray")])
+    assert [f.hint for f in findings] == [hint]
+    # Shown as "(hint: ...)" in a plan: no nested parentheses, no double spaces.
+    assert "(" not in hint
+    assert "  " not in hint
+
+
 def test_seed_packages_are_kept_only_in_a_seeded_venv() -> None:
     assert preserved_packages({"seed": "true"}) == {"pip", "setuptools", "wheel"}
     assert preserved_packages({"home": "/usr/bin"}) == frozenset()

@@ -42,7 +42,9 @@ def sync_command(wanted: WantedSet) -> str:
 
 
 def _hint(wanted: WantedSet) -> str:
-    return f"run: venv-doctor fix --from {wanted.lockfile.name}  (or: {sync_command(wanted)})"
+    return (
+        f"venv-doctor fix --from {wanted.lockfile.name} repairs it; so does {sync_command(wanted)}"
+    )
 
 
 def _finding(

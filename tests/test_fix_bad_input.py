@@ -187,6 +187,35 @@ def test_from_and_no_lock_together_are_refused(
     assert content_digest(venv) == before
 
 
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param("missing", id="missing"),
+        pytest.param("folder", id="folder"),
+        pytest.param("not-python", id="not-python"),
+    ],
+)
+def test_a_python_that_is_no_base_interpreter_is_refused_on_a_healthy_venv(
+    tools: Tools, tmp_path: Path, kind: str
+) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, "rufflike")
+    python = tmp_path / "bin" / "python3"
+    if kind == "folder":
+        python.mkdir(parents=True)
+    elif kind == "not-python":
+        python.parent.mkdir()
+        python.write_text("#!/bin/sh\necho not python\n")
+        python.chmod(0o755)
+    before = content_digest(venv)
+
+    refused = fix(tools, venv, tmp_path, "--python", python)
+    assert refused.exit_code == 2, refused.output
+    assert str(python) in refused.stderr
+    assert "Nothing to do" not in refused.stdout
+    assert content_digest(venv) == before
+
+
 def test_a_disk_that_fills_up_while_copying_the_wheel(
     tools: Tools, tmp_path: Path, immutable: ImmutableFiles
 ) -> None:

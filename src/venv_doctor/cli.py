@@ -192,7 +192,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
 @click.option("--offline", is_flag=True, help="Never touch the network.")
 @click.option(
     "--python",
-    type=click.Path(path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, executable=True, path_type=Path),
     help="Base interpreter to re-point the venv to when its own is gone.",
 )
 @click.option(

@@ -160,26 +160,35 @@ def _base_interpreter(
     before: CheckResult,
     environ: Mapping[str, str],
 ) -> BaseInterpreter | None:
-    """The interpreter to re-point to, when the base interpreter is gone."""
+    """The interpreter to re-point to, when the base interpreter is gone.
+
+    A ``python`` the user names is checked whether or not it is needed: a
+    wrong one is refused before anything else happens.
+    """
+    chosen = _given_python(layout, python) if python is not None else None
     if not any(f.code == "interpreter-missing" for f in before.findings):
         return None
-    if python is not None:
-        found = probe_base(str(python))
-        if found is None:
-            raise InterpreterNotFoundError(
-                f"{python} cannot be run as a Python interpreter", path=python
-            )
-        if layout.version and not found.version.startswith(layout.version + "."):
-            raise InterpreterNotFoundError(
-                f"{python} is Python {found.version}; the venv needs {layout.version}",
-                hint=f"pass a Python {layout.version} with --python",
-                path=python,
-            )
-        return found
+    if chosen is not None:
+        return chosen
     if layout.version is None:
         return None
     candidate = shutil.which(f"python{layout.version}", path=environ.get("PATH"))
     return probe_base(candidate) if candidate else None
+
+
+def _given_python(layout: VenvLayout, python: Path) -> BaseInterpreter:
+    found = probe_base(str(python))
+    if found is None:
+        raise InterpreterNotFoundError(
+            f"{python} cannot be run as a Python interpreter", path=python
+        )
+    if layout.version and not found.version.startswith(layout.version + "."):
+        raise InterpreterNotFoundError(
+            f"{python} is Python {found.version}; the venv needs {layout.version}",
+            hint=f"pass a Python {layout.version} with --python",
+            path=python,
+        )
+    return found
 
 
 _PROBE = (

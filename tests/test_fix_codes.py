@@ -306,6 +306,47 @@ def test_interpreter_missing_is_repointed_to_a_python_of_that_version(
     assert ran.stdout.strip() == str(venv)
 
 
+@pytest.mark.parametrize(
+    "copies", [pytest.param(False, id="linked-venv"), pytest.param(True, id="copied-venv")]
+)
+def test_interpreter_missing_is_never_repointed_to_another_venvs_python(
+    tools: Tools, tmp_path: Path, copies: bool
+) -> None:
+    python = throwaway_base_python(tmp_path / "base")
+    venv = tools.make_uv_venv(tmp_path / "venv", python=python)
+    tools.uv_pip_install(venv, "rufflike")
+    shutil.rmtree(tmp_path / "base")
+    # Another venv of the same Python, active: its bin/ first on PATH.
+    other = tmp_path / "other"
+    tools.run(BASE_PYTHON, "-m", "venv", "--without-pip", *(["--copies"] if copies else []), other)
+    version = f"python{BASE_PYTHON.name.removeprefix('python')}"
+    assert (other / "bin" / version).is_symlink() != copies
+    env = {"PATH": str(other / "bin"), "VIRTUAL_ENV": str(other)}
+    broken = content_digest(venv)
+
+    planned = venv_doctor(tools, "fix", venv, "--dry-run", cache=tmp_path / "vd-cache", env=env)
+    assert str(other) not in planned.stdout, planned.output
+    if copies:
+        # Nothing but the other venv's copy on PATH: no base interpreter to be had.
+        assert "re-point" not in planned.stdout
+        refused = venv_doctor(tools, "fix", venv, cache=tmp_path / "vd-cache", env=env)
+        assert refused.exit_code == 1, refused.output
+        assert "--python" in refused.stdout
+        named = fix(tools, venv, tmp_path, "--python", other / "bin" / version)
+        assert named.exit_code == 2, named.output
+        assert f"{other / 'bin' / version} is a virtual environment's" in named.stderr
+        assert content_digest(venv) == broken
+        return
+    # A link out of the other venv leads to a real base interpreter: that one is used.
+    fixed = venv_doctor(tools, "fix", venv, cache=tmp_path / "vd-cache", env=env)
+    assert fixed.exit_code == 0, fixed.output
+    assert_healthy(venv)
+    cfg = (venv / "pyvenv.cfg").read_text()
+    assert str(other) not in cfg
+    assert f"home = {Path(os.path.realpath(BASE_PYTHON)).parent}" in cfg.splitlines()
+    assert str(other) not in os.readlink(venv / "bin" / "python")
+
+
 # -- drift from the lockfile -------------------------------------------------------------
 
 

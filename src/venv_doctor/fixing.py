@@ -172,11 +172,24 @@ def _base_interpreter(
         return chosen
     if layout.version is None:
         return None
-    candidate = shutil.which(f"python{layout.version}", path=environ.get("PATH"))
-    return probe_base(candidate) if candidate else None
+    # Every pythonX.Y on PATH in turn: the first may be another venv's (an
+    # activated one), and a venv's interpreter is never a base to point to.
+    name = f"python{layout.version}"
+    for folder in environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = shutil.which(name, path=folder) if folder else None
+        found = probe_base(candidate) if candidate else None
+        if found is not None and found.version.startswith(layout.version + "."):
+            return found
+    return None
 
 
 def _given_python(layout: VenvLayout, python: Path) -> BaseInterpreter:
+    if _outside_venvs(str(python)) is None:
+        raise InterpreterNotFoundError(
+            f"{python} is a virtual environment's interpreter, not a base interpreter",
+            hint="pass the Python that venv was made from (the home in its pyvenv.cfg)",
+            path=python,
+        )
     found = probe_base(str(python))
     if found is None:
         raise InterpreterNotFoundError(
@@ -198,10 +211,18 @@ _PROBE = (
 
 
 def probe_base(python: str) -> BaseInterpreter | None:
-    """Ask a candidate base interpreter where it lives; ``None`` if it is a venv or broken."""
+    """Ask a candidate base interpreter where it lives; ``None`` if it is a venv's or broken.
+
+    A link from inside a venv to a base interpreter (what ``python -m venv``
+    and uv make) is followed: the base interpreter's real path is what is
+    probed and returned, never a path inside another venv.
+    """
+    chosen = _outside_venvs(python)
+    if chosen is None:
+        return None
     try:
         proc = subprocess.run(
-            [python, "-I", "-S", "-c", _PROBE],
+            [chosen, "-I", "-S", "-c", _PROBE],
             capture_output=True,
             text=True,
             timeout=15,
@@ -210,11 +231,45 @@ def probe_base(python: str) -> BaseInterpreter | None:
         executable, prefix, base_prefix, version = json.loads(proc.stdout)
     except (OSError, ValueError, subprocess.TimeoutExpired):
         return None
-    if os.path.realpath(prefix) != os.path.realpath(base_prefix):
-        return None  # itself a venv
+    # With -S a venv's interpreter reports its base prefix as its prefix, so
+    # the pyvenv.cfg beside what actually ran is the test that counts.
+    if os.path.realpath(prefix) != os.path.realpath(base_prefix) or _in_venv(executable):
+        return None
     return BaseInterpreter(
         executable=executable,
         home=os.path.dirname(executable),
         prefix=prefix,
         version=version,
     )
+
+
+def _in_venv(python: str) -> bool:
+    """Whether ``python`` is a venv's interpreter: a pyvenv.cfg beside it or one folder up.
+
+    The two places the interpreter itself looks for it at start-up.
+    """
+    folder = os.path.dirname(os.path.abspath(python))
+    return any(
+        os.path.isfile(os.path.join(where, "pyvenv.cfg"))
+        for where in (folder, os.path.dirname(folder))
+    )
+
+
+def _outside_venvs(python: str) -> str | None:
+    """``python`` if no venv holds it or a link on the way to it; else its real path.
+
+    ``None`` when the real path is itself a venv's interpreter (a copy, as
+    ``venv --copies`` and Windows venvs make).
+    """
+    real = os.path.realpath(python)
+    if _in_venv(real):
+        return None
+    path, hops = os.path.abspath(python), 0
+    while hops < 40:  # a link loop has no real path to run anyway
+        if _in_venv(path):
+            return real
+        if not os.path.islink(path):
+            return python
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+        hops += 1
+    return real

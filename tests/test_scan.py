@@ -94,6 +94,45 @@ def test_uv_tools_and_pipx_folders(tmp_path: Path) -> None:
     assert pipx_venvs_dir({"HOME": str(tmp_path)}) == tmp_path / ".local/share/pipx/venvs"
 
 
+def test_uv_tools_folder_on_windows(tmp_path: Path) -> None:
+    roaming = tmp_path / "AppData" / "Roaming"
+    env = {"APPDATA": str(roaming), "USERPROFILE": str(tmp_path), "XDG_DATA_HOME": "/x"}
+    assert uv_tools_dir(env, platform="win32") == roaming / "uv" / "tools"
+    assert uv_tools_dir({"USERPROFILE": str(tmp_path)}, platform="win32") == (
+        roaming / "uv" / "tools"
+    )
+    # An older uv's data folder, which uv keeps using where it exists.
+    (roaming / "uv" / "data").mkdir(parents=True)
+    assert uv_tools_dir(env, platform="win32") == roaming / "uv" / "data" / "tools"
+    assert uv_tools_dir({}, platform="win32") is None
+
+
+def test_uv_tools_folder_on_macos(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path)}
+    assert uv_tools_dir(env, platform="darwin") == tmp_path / ".local/share/uv/tools"
+    (tmp_path / "Library" / "Application Support" / "uv").mkdir(parents=True)
+    assert uv_tools_dir(env, platform="darwin") == (
+        tmp_path / "Library" / "Application Support" / "uv" / "tools"
+    )
+    assert uv_tools_dir(env, platform="linux") == tmp_path / ".local/share/uv/tools"
+    relative = {"HOME": str(tmp_path), "XDG_DATA_HOME": "relative"}
+    assert uv_tools_dir(relative, platform="linux") == tmp_path / ".local/share/uv/tools"
+
+
+def test_pipx_folder_on_windows(tmp_path: Path) -> None:
+    local = tmp_path / "AppData" / "Local"
+    env = {"USERPROFILE": str(tmp_path), "LOCALAPPDATA": str(local)}
+    assert pipx_venvs_dir(env, platform="win32") == local / "pipx" / "pipx" / "venvs"
+    # pipx keeps an earlier default home that exists.
+    (tmp_path / "pipx").mkdir()
+    assert pipx_venvs_dir(env, platform="win32") == tmp_path / "pipx" / "venvs"
+    (tmp_path / ".local" / "pipx").mkdir(parents=True)
+    assert pipx_venvs_dir(env, platform="win32") == tmp_path / ".local" / "pipx" / "venvs"
+    assert pipx_venvs_dir({"HOME": str(tmp_path)}, platform="darwin") == (
+        tmp_path / ".local" / "pipx" / "venvs"
+    )
+
+
 def test_scan_uv_tools(tools: Tools, tmp_path: Path) -> None:
     tool_dir = tmp_path / "uv-tools"
     tools.make_uv_venv(tool_dir / "rufflike")

@@ -24,6 +24,7 @@ from tests.support.tools import (
     ImmutableFiles,
     Tools,
     check_json,
+    rel,
     site_packages,
     write_pyproject,
 )
@@ -285,7 +286,22 @@ def test_fix_moved_project_relocates_it(tools: Tools, tmp_path: Path) -> None:
     moved.parent.mkdir()
     project.rename(moved)
     venv = moved / ".venv"
-    assert check_json(venv).of("script-stale-shebang")
+    checked = check_json(venv)
+    assert checked.of("script-stale-shebang")
+    # One editable install, one finding: the pointer Python imports through.
+    [editable] = checked.of("editable-target-missing")
+    assert editable["path"] == rel(venv, site_packages(venv) / "app.pth")
+    assert editable["message"].endswith(
+        f"{project / 'src'}, which does not exist (moved or deleted?)"
+    )
+    assert editable["hint"]
+
+    planned = run_fix(tools, moved, "--dry-run", "--format", "json")
+    plan = planned.report["plan"]
+    rewritten = {a["path"] for a in plan["actions"] if a["action"] == "rewrite"}
+    assert rel(venv, site_packages(venv) / "app-0.1.0.dist-info" / "direct_url.json") in rewritten
+    # Findings the plan's own rewrites repair are not left for the person.
+    assert plan["unresolved"] == []
 
     fixed = run_fix(tools, moved)
     assert fixed.exit_code == 0, fixed.stdout + fixed.stderr

@@ -651,6 +651,10 @@ class _Done:
                 return True
             if any(meta in self.removed_metas for meta in _metas_of(path, index)):
                 return True
+        if finding.code == "lock-source-mismatch" and path is not None:
+            # A distribution kept only when rewriting its direct_url.json after
+            # a move makes its source the lock's (``_moved_source_only``).
+            return f"{path}/direct_url.json" in self.rewritten
         if finding.code == "dependency-unsatisfied":
             return with_lock
         return False

@@ -5,12 +5,12 @@ from __future__ import annotations
 from venv_doctor.diagnose._make import finding
 from venv_doctor.diagnose.index import Index
 from venv_doctor.findings import Finding
-from venv_doctor.snapshot import Snapshot
+from venv_doctor.installed import InstalledDist
+from venv_doctor.snapshot import EditablePointer, Snapshot
 
 
 def check(snapshot: Snapshot, index: Index) -> list[Finding]:
-    found = []
-    seen: set[tuple[str | None, str]] = set()
+    missing: list[tuple[InstalledDist | None, EditablePointer]] = []
     for pointer in snapshot.editables:
         if pointer.exists:
             continue
@@ -18,6 +18,16 @@ def check(snapshot: Snapshot, index: Index) -> list[Finding]:
             dist = index.by_meta.get(pointer.source.rpartition("/")[0])
         else:
             dist = index.owner(pointer.source)
+        missing.append((dist, pointer))
+    # One install, one finding: the pointer Python follows on import (a .pth,
+    # a finder) is the one that matters; direct_url.json (the project folder,
+    # not its src/) is reported only when the install has no such pointer.
+    imported = {dist.meta_dir for dist, pointer in missing if dist and pointer.kind != "direct_url"}
+    found = []
+    seen: set[tuple[str | None, str]] = set()
+    for dist, pointer in missing:
+        if dist is not None and pointer.kind == "direct_url" and dist.meta_dir in imported:
+            continue
         key = (dist.name if dist else pointer.source, pointer.target.rstrip("/\\"))
         if key in seen:
             continue

@@ -139,4 +139,5 @@ def test_not_venv_own_scripts(name):
 def test_venv_own_site_entries():
     assert is_venv_own_site_entry("_virtualenv.pth")
     assert is_venv_own_site_entry("pip-24.0.virtualenv")
+    assert is_venv_own_site_entry("pipx_shared.pth")
     assert not is_venv_own_site_entry("sitecustomize.py")

@@ -231,7 +231,10 @@ _OWN_SCRIPTS = re.compile(
     )$""",
     re.VERBOSE,
 )
-_OWN_SITE = re.compile(r"^(?:_virtualenv\.pth|_virtualenv\.py|__pycache__|.+\.virtualenv)$")
+# pipx_shared.pth: pipx points each of its venvs at its shared pip with it.
+_OWN_SITE = re.compile(
+    r"^(?:_virtualenv\.pth|_virtualenv\.py|pipx_shared\.pth|__pycache__|.+\.virtualenv)$"
+)
 
 
 def is_venv_own_script(name: str) -> bool:
@@ -240,5 +243,5 @@ def is_venv_own_script(name: str) -> bool:
 
 
 def is_venv_own_site_entry(name: str) -> bool:
-    """A site-packages entry made by virtualenv or uv rather than by a distribution."""
+    """A site-packages entry made by virtualenv, uv or pipx rather than by a distribution."""
     return _OWN_SITE.match(name) is not None

@@ -89,6 +89,11 @@ def test_shell_completion_completes_commands_and_choices():
     assert complete("venv-doctor tr", 1) == ["plain,trash"]
     assert complete("venv-doctor trash ", 2) == ["plain,clean", "plain,list"]
     assert complete("venv-doctor check --format ", 3) == ["plain,text", "plain,json"]
+    codes = complete("venv-doctor explain file-m", 2)
+    assert codes == ["plain,file-missing", "plain,file-modified"]
+    assert complete("venv-doctor check --ignore cache-hardlink,lock-e", 3) == [
+        "plain,cache-hardlink,lock-extraneous"
+    ]
     source = runner.invoke(
         cli, prog_name="venv-doctor", env={"_VENV_DOCTOR_COMPLETE": "bash_source"}
     )

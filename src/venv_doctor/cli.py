@@ -124,8 +124,18 @@ def _lock_from(params: dict[str, Any]) -> Any:
     show_default=True,
     help="Text for people, JSON for programs (see docs/reference/json.md).",
 )
-@click.option("--select", metavar="CODES", help="Only report these finding codes (comma list).")
-@click.option("--ignore", metavar="CODES", help="Do not report these finding codes (comma list).")
+@click.option(
+    "--select",
+    metavar="CODES",
+    help="Only report these finding codes (comma list).",
+    shell_complete=lambda _ctx, _param, incomplete: _codes(incomplete, listed=True),
+)
+@click.option(
+    "--ignore",
+    metavar="CODES",
+    help="Do not report these finding codes (comma list).",
+    shell_complete=lambda _ctx, _param, incomplete: _codes(incomplete, listed=True),
+)
 @lock_options
 @click.pass_context
 def check(ctx: click.Context, /, **params: Any) -> None:
@@ -464,7 +474,11 @@ def scan(ctx: click.Context, /, **params: Any) -> None:
 
 
 @cli.command()
-@click.argument("code", required=False)
+@click.argument(
+    "code",
+    required=False,
+    shell_complete=lambda _ctx, _param, incomplete: _codes(incomplete, listed=False),
+)
 @click.pass_context
 def explain(ctx: click.Context, code: str | None) -> None:
     """Explain a finding code: what it means, how it arises, how it gets fixed.
@@ -547,6 +561,15 @@ def _console(stderr: bool = False) -> Any:
     if _COLOR == "always":
         return Console(stderr=stderr, highlight=False, force_terminal=True, soft_wrap=soft_wrap)
     return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
+
+
+def _codes(incomplete: str, *, listed: bool) -> list[str]:
+    """Finding codes that complete ``incomplete``; ``listed``: after the commas of a list."""
+    from venv_doctor.findings import CODES
+
+    done, _, last = incomplete.rpartition(",") if listed else ("", "", incomplete)
+    prefix = f"{done}," if done else ""
+    return [prefix + code for code in sorted(CODES) if code.startswith(last)]
 
 
 _EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool a pipe closed on

@@ -117,8 +117,10 @@ EXPLANATIONS: dict[str, Explanation] = {
         "or `home`, `executable` or the `python` link names an interpreter that no longer exists.",
         arises="An OS upgrade or a Python manager (pyenv, uv python, Homebrew) removed the "
         "Python the venv was created from.",
-        fix="Install that Python version again, then `venv-doctor fix --python PATH` re-points "
-        "the venv; or recreate it with `uv venv` and sync.",
+        fix="`venv-doctor fix` re-points the venv (`pyvenv.cfg` and the `python` links) to an "
+        "installed interpreter of the same version: the one given with `--python PATH`, else "
+        "one found on PATH, never another venv's. With none installed, install that version "
+        "first, or recreate the venv with `uv venv` and sync.",
     ),
     "fix-interrupted": Explanation(
         meaning="The journal of a `venv-doctor fix` (or `undo`) has no end: the process was "

@@ -8,7 +8,8 @@ from venv_doctor.findings import Finding
 from venv_doctor.snapshot import Snapshot
 
 _HINT = (
-    "install Python {version} again, then: venv-doctor fix --python PATH "
+    "venv-doctor fix re-points it to a Python {version} on PATH, or to --python PATH; "
+    "with none installed, install Python {version} first "
     "(or recreate the venv: uv venv --python {version} && uv sync)"
 )
 

@@ -328,7 +328,7 @@ def test_interpreter_missing_is_never_repointed_to_another_venvs_python(
     assert str(other) not in planned.stdout, planned.output
     if copies:
         # Nothing but the other venv's copy on PATH: no base interpreter to be had.
-        assert "re-point" not in planned.stdout
+        assert "re-point the venv" not in planned.stdout
         refused = venv_doctor(tools, "fix", venv, cache=tmp_path / "vd-cache", env=env)
         assert refused.exit_code == 1, refused.output
         assert "--python" in refused.stdout

@@ -7,14 +7,11 @@ read (for hashing) only when it lies inside the venv or inside uv's cache.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import stat
 import sys
-import threading
-from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol
 
 from venv_doctor.editables import file_url_path, finder_mapping, is_editable_finder, pth_paths
 from venv_doctor.installed import InstalledDist, Unreadable, read_distributions
@@ -40,6 +37,9 @@ from venv_doctor.snapshot import (
     is_stash_name,
 )
 
+if TYPE_CHECKING:
+    from venv_doctor.hashing import Hasher, Job
+
 
 class HashProgress(Protocol):
     """Told how many bytes hashing reads, then the bytes of each file as it is hashed.
@@ -53,14 +53,6 @@ class HashProgress(Protocol):
     def advance(self, size: int, /) -> None: ...
 
     def stop(self) -> None: ...
-
-
-# Files at most this large are read in one call; larger ones in chunks.
-_WHOLE_READ = 4 * 1024 * 1024
-_CHUNK = 1024 * 1024
-# Files this large and more are hashed by helper threads (see _hash_owned).
-_BIG_FILE = 64 * 1024
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 
 def take_snapshot(
@@ -77,32 +69,37 @@ def take_snapshot(
     tree: dict[str, Entry] = {}
     inside = _Inside(layout, uv_cache_dir(environ))
 
-    tops = [
-        _walk(str(site), layout.relative(site), tree, unreadable, inside)
-        for site in layout.site_packages
-    ]
-    scripts_rel = layout.relative(layout.scripts)
-    if os.path.isdir(layout.scripts):
-        _walk(str(layout.scripts), scripts_rel, tree, unreadable, inside)
-
-    dists: list[InstalledDist] = []
-    for site, top in zip(layout.site_packages, tops, strict=True):
-        dists.extend(read_distributions(site, layout.relative(site), top))
-
-    owned: dict[str, tuple[OwnedFile, ...]] = {}
-    for dist in dists:
-        unreadable.extend(dist.unreadable)
-        if dist.record is None:
-            continue
-        rels = venv_relatives(
-            [row.path for row in dist.record], dist.site_dir, root, windows=layout.windows
-        )
-        owned[dist.meta_dir] = tuple(map(OwnedFile, rels, dist.record))
-
-    escaped = _stat_owned(layout, owned.values(), tree, inside, unreadable)
-    computed: dict[str, str] = {}
+    # RECORDs first: helper threads hash the big files they list meanwhile.
+    dists, owned = _read_records(layout)
+    hasher = None
     if hashes:
-        computed = _hash_owned(layout, owned.values(), tree, workers, progress, unreadable)
+        from venv_doctor.hashing import Hasher
+
+        hasher = Hasher(root, workers)
+        hasher.start(_early_jobs(owned.values()))
+    try:
+        for site in layout.site_packages:
+            _walk(str(site), layout.relative(site), tree, unreadable, inside)
+        scripts_rel = layout.relative(layout.scripts)
+        if os.path.isdir(layout.scripts):
+            _walk(str(layout.scripts), scripts_rel, tree, unreadable, inside)
+        for dist in dists:
+            unreadable.extend(dist.unreadable)
+        escaped = _stat_owned(layout, owned.values(), tree, inside, unreadable)
+        # Read while the helpers hash; their unreadable files are listed last, as before.
+        later: list[Unreadable] = []
+        shebangs = _read_shebangs(layout, tree, scripts_rel, later)
+        editables = tuple(_editable_pointers(layout, dists, tree, later))
+        interpreter = _interpreter_facts(layout)
+        cache = _cache_links(dists, owned, tree, environ)
+        interrupted = _interrupted(layout)
+        computed: dict[str, str] = {}
+        if hasher is not None:
+            computed = _finish(hasher, _hash_jobs(owned.values(), tree), progress, unreadable)
+    finally:
+        if hasher is not None:
+            hasher.stop()
+    unreadable.extend(later)
 
     return Snapshot(
         layout=layout,
@@ -112,13 +109,47 @@ def take_snapshot(
         tree=tree,
         hashes=computed,
         escaped=frozenset(escaped),
-        shebangs=_read_shebangs(layout, tree, scripts_rel, unreadable),
-        editables=tuple(_editable_pointers(layout, dists, tree, unreadable)),
-        interpreter=_interpreter_facts(layout),
-        cache=_cache_links(dists, owned, tree, environ),
+        shebangs=shebangs,
+        editables=editables,
+        interpreter=interpreter,
+        cache=cache,
         unreadable=tuple(unreadable),
-        interrupted=_interrupted(layout),
+        interrupted=interrupted,
     )
+
+
+def _read_records(
+    layout: VenvLayout,
+) -> tuple[list[InstalledDist], dict[str, tuple[OwnedFile, ...]]]:
+    """The distributions of every site-packages, and their RECORD rows with venv paths."""
+    dists: list[InstalledDist] = []
+    for site in layout.site_packages:
+        dists.extend(read_distributions(site, layout.relative(site), _names(site)))
+    owned: dict[str, tuple[OwnedFile, ...]] = {}
+    root = str(layout.root)
+    for dist in dists:
+        if dist.record is None:
+            continue
+        rels = venv_relatives(
+            [row.path for row in dist.record], dist.site_dir, root, windows=layout.windows
+        )
+        owned[dist.meta_dir] = tuple(map(OwnedFile, rels, dist.record))
+    return dists, owned
+
+
+def _finish(
+    hasher: Hasher,
+    jobs: dict[str, Job],
+    progress: HashProgress | None,
+    unreadable: list[Unreadable],
+) -> dict[str, str]:
+    if progress is None:
+        return hasher.finish(jobs, None, unreadable)
+    progress.start(sum(job[2] for job in jobs.values()))
+    try:
+        return hasher.finish(jobs, progress.advance, unreadable)
+    finally:
+        progress.stop()
 
 
 def _interrupted(layout: VenvLayout) -> tuple[str, ...]:
@@ -335,22 +366,46 @@ def _stat_owned(
     return escaped
 
 
-_Job = tuple[str, str, int]  # venv-relative path, hash algorithm, size
+def _early_jobs(owned: Iterable[tuple[OwnedFile, ...]]) -> list[Job]:
+    """Big files to hash before the walk and their ``stat``, picked by RECORD size.
+
+    ``_hash_jobs`` then decides which are hashed: the digests of the others
+    are dropped.
+    """
+    from venv_doctor.hashing import BIG_FILE, available
+
+    early: dict[str, Job] = {}
+    for files in owned:
+        for rel, row in files:
+            size, algo = row.size, row.hash_algo
+            if (
+                rel is not None
+                and size is not None
+                and size >= BIG_FILE
+                and algo is not None
+                and rel not in early
+                and available(algo)
+            ):
+                early[rel] = (rel, algo, size)
+    return list(early.values())
 
 
-def _hash_owned(
-    layout: VenvLayout,
-    owned: Iterable[tuple[OwnedFile, ...]],
-    tree: Mapping[str, Entry],
-    workers: int | None,
-    progress: HashProgress | None,
-    unreadable: list[Unreadable],
-) -> dict[str, str]:
-    """Hash every RECORD-listed file whose size already matches.
+def _names(site: os.PathLike[str] | str) -> list[str]:
+    """The names in a site-packages folder; none when it cannot be listed (the walk says why)."""
+    try:
+        return os.listdir(site)
+    except OSError:
+        return []
+
+
+def _hash_jobs(owned: Iterable[tuple[OwnedFile, ...]], tree: Mapping[str, Entry]) -> dict[str, Job]:
+    """Every RECORD-listed file to hash: those whose size already matches.
 
     A file whose size differs is modified whatever its hash, so it is not read.
     """
-    jobs: dict[str, _Job] = {}
+    from venv_doctor.hashing import available
+
+    jobs: dict[str, Job] = {}
     for files in owned:
         for rel, row in files:
             if rel is None or row.hash_algo is None or rel in jobs:
@@ -362,115 +417,10 @@ def _hash_owned(
                 continue
             if entry.kind not in (FILE, LINK):
                 continue
-            if row.hash_algo not in hashlib.algorithms_available:
+            if not available(row.hash_algo):
                 continue
             jobs[rel] = (rel, row.hash_algo, entry.size)
-    if not jobs:
-        return {}
-    # Split by size, not by bytes or count.  hashlib releases the GIL only on
-    # buffers over 2 KiB, os.open/os.read on every call: two threads that both
-    # hash small files spend their time handing the GIL to each other, while a
-    # thread that hashes big files hardly needs it.  So helper threads take the
-    # big files, biggest first, from one shared list; this thread hashes every
-    # small file alone, then helps with the big files left.  On the benchmark
-    # venv (2 cores) that takes 0.52 s where fixed shares balanced by bytes
-    # took 0.93 s.  More threads than cores only add contention.
-    small = [job for job in jobs.values() if job[2] < _BIG_FILE]
-    big = sorted((job for job in jobs.values() if job[2] >= _BIG_FILE), key=lambda job: job[2])
-    threads = workers or min(4, os.cpu_count() or 1)
-    if progress is None:
-        return _HashRun(str(layout.root), None, unreadable).run(small, big, threads - 1)
-    progress.start(sum(job[2] for job in jobs.values()))
-    try:
-        return _HashRun(str(layout.root), progress.advance, unreadable).run(small, big, threads - 1)
-    finally:
-        progress.stop()
-
-
-class _HashRun:
-    """Hashes jobs, from this thread and helper threads, into one dict."""
-
-    def __init__(
-        self, root: str, progress: Callable[[int], None] | None, unreadable: list[Unreadable]
-    ) -> None:
-        self.root, self.progress, self.unreadable = root, progress, unreadable
-        self.results: dict[str, str] = {}
-        self.failures: list[Unreadable] = []
-        self.errors: list[BaseException] = []
-
-    def run(self, small: list[_Job], big: list[_Job], helpers: int) -> dict[str, str]:
-        """Hash ``small`` here, ``big`` (sorted by size) here and in up to ``helpers`` threads."""
-        pool = [
-            threading.Thread(target=self._helper, args=(big,), daemon=True)
-            for _ in range(min(helpers, len(big)))
-        ]
-        for thread in pool:
-            thread.start()
-        try:
-            small.reverse()  # popped from the end: hashed in RECORD order
-            self._hash(small.pop)
-            self._hash(big.pop)
-        finally:
-            big.clear()  # on an error here, helpers stop after their current file
-            for thread in pool:
-                thread.join()
-        if self.errors:
-            raise self.errors[0]
-        self.unreadable.extend(self.failures)
-        return self.results
-
-    def _helper(self, big: list[_Job]) -> None:
-        try:
-            self._hash(big.pop)
-        except BaseException as exc:  # re-raised by the main thread
-            self.errors.append(exc)
-
-    def _hash(self, take: Callable[[], _Job]) -> None:
-        done: dict[str, str] = {}
-        lost: list[Unreadable] = []
-        root, progress = self.root, self.progress
-        try:
-            while True:
-                try:
-                    rel, algo, size = take()  # list.pop: one call, safe between threads
-                except IndexError:
-                    break
-                try:
-                    done[rel] = _digest(f"{root}/{rel}", algo, size)
-                except OSError as exc:
-                    lost.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
-                if progress is not None:
-                    progress(size)
-        finally:
-            self.results.update(done)
-            self.failures.extend(lost)
-
-
-def _digest(path: str, algo: str, size: int) -> str:
-    """The urlsafe base64 digest (no padding) of the file at ``path``, ``size`` bytes by ``stat``.
-
-    Files up to 4 MiB are read in one call; bigger ones in 1 MiB chunks, so
-    memory stays flat whatever the file.
-    """
-    fd = os.open(path, _OPEN_FLAGS)
-    try:
-        if size <= _WHOLE_READ:
-            # Asking one byte more than stat said shows a file that grew; only
-            # then, or when fewer bytes came back, is a second read needed.
-            data = os.read(fd, size + 1)
-            # hashlib.sha256(data) rather than hashlib.new + update: one call
-            # and no name lookup, which adds up over tens of thousands of files.
-            hasher = hashlib.sha256(data) if algo == "sha256" else hashlib.new(algo, data)
-            if len(data) != size:
-                while chunk := os.read(fd, _CHUNK):
-                    hasher.update(chunk)
-        else:
-            hasher = hashlib.sha256() if algo == "sha256" else hashlib.new(algo)
-            while chunk := os.read(fd, _CHUNK):
-                hasher.update(chunk)
-    finally:
-        os.close(fd)
-    return base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode("ascii")
+    return jobs
 
 
 def _read_shebangs(

@@ -25,6 +25,8 @@ def finding(
     )
 
 
-def reinstall_hint(dist: InstalledDist) -> str:
+def reinstall_hint(dist: InstalledDist, *options: str) -> str:
+    """The one command first, then uv's own way: ``venv-doctor fix reinstalls it; so does …``."""
     pin = f"{dist.display_name}=={dist.version}" if dist.version else dist.display_name
-    return f"venv-doctor fix (or: uv pip install --reinstall '{pin}')"
+    extra = "".join(f" {option}" for option in options)
+    return f"venv-doctor fix reinstalls it; so does uv pip install --reinstall{extra} '{pin}'"

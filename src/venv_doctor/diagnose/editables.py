@@ -41,8 +41,9 @@ def check(snapshot: Snapshot, index: Index) -> list[Finding]:
                 f"{what} {pointer.target}, which does not exist (moved or deleted?)",
                 dist=dist,
                 path=pointer.source,
-                hint="venv-doctor fix --from uv.lock rebuilds it from the project "
-                "(or: uv sync --reinstall-package NAME from the project's new place)",
+                hint="venv-doctor fix rebuilds it from the project; so does uv sync "
+                f"--reinstall-package {dist.display_name if dist else 'NAME'} "
+                "in the project's new place",
             )
         )
     return found

@@ -85,7 +85,7 @@ def _record_rows(snapshot: Snapshot, dist: InstalledDist) -> list[Finding]:
                     "it was not read and will never be touched",
                     dist=dist,
                     path=record_rel,
-                    hint="reinstall from a trusted wheel: " + reinstall_hint(dist),
+                    hint=reinstall_hint(dist) + ", from a trusted wheel",
                 )
             )
         elif rel != record_rel and not is_bytecode(rel):
@@ -117,7 +117,7 @@ def _row_problem(
             f"{rel} is a symbolic link to {what}{cleaned}",
             dist=dist,
             path=rel,
-            hint=reinstall_hint(dist) + " with --link-mode copy",
+            hint=reinstall_hint(dist, "--link-mode", "copy"),
         )
     if row.hash_value is None and (
         entry.kind == DIR or (entry.kind == LINK and entry.target == TARGET_DIR)

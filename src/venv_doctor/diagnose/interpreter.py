@@ -27,7 +27,7 @@ def _interrupted(snapshot: Snapshot) -> list[Finding]:
             "a venv-doctor change to this venv was interrupted "
             f"({', '.join(snapshot.interrupted)}) and is half applied",
             path=".venv-doctor/journal",
-            hint="venv-doctor fix (or venv-doctor undo) rolls it back first, then goes on",
+            hint="venv-doctor fix or venv-doctor undo rolls it back first, then goes on",
         )
     ]
 

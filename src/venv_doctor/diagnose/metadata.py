@@ -12,9 +12,9 @@ from venv_doctor.records import is_bytecode
 from venv_doctor.snapshot import FILE, LINK, TARGET_FILE, Snapshot
 
 _NO_WINNER_HINT = (
-    "venv-doctor fix --from uv.lock (keeps the version the lock wants, purges the rest)"
+    "venv-doctor fix keeps one copy (the lockfile's version, if any) and purges the rest"
 )
-_WINNER_HINT = "venv-doctor fix (purges the copies the files on disk do not match)"
+_WINNER_HINT = "venv-doctor fix purges the copies the files on disk do not match"
 
 
 def check(snapshot: Snapshot, _index: Index) -> list[Finding]:
@@ -45,7 +45,7 @@ def _incomplete(dist: InstalledDist) -> Finding | None:
         f"{folder} {what}: pip and uv can neither use nor uninstall this distribution",
         dist=dist,
         path=dist.meta_dir,
-        hint="venv-doctor fix --from uv.lock (removes or rebuilds it from the lockfile)",
+        hint="venv-doctor fix removes it, or rebuilds it where the lockfile wants it",
     )
 
 

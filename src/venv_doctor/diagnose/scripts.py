@@ -33,7 +33,7 @@ def check(snapshot: Snapshot, index: Index) -> list[Finding]:
                 "(the venv or its project was moved or renamed)",
                 dist=dist,
                 path=rel,
-                hint="venv-doctor fix rewrites the launchers (or: uv sync --reinstall)",
+                hint="venv-doctor fix rewrites the launchers; so does uv sync --reinstall",
             )
         )
     return found

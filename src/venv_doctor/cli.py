@@ -155,7 +155,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
         layout = _layout(params)
         as_text = params["output_format"] == "text"
         show_progress = as_text and not params["quick"] and sys.stderr.isatty()
-        result = run_check(
+        checked = run_check(
             layout,
             quick=params["quick"],
             select=params["select"],
@@ -164,7 +164,8 @@ def check(ctx: click.Context, /, **params: Any) -> None:
             environ=os.environ,
             cwd=cwd,
             progress=RichHashProgress(_console(stderr=True)) if show_progress else None,
-        ).result
+        )
+        result = checked.result
         if not as_text:
             from venv_doctor.report.json import render as render_json
 
@@ -175,6 +176,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
             from venv_doctor.report.text import render as render_text
 
             render_text(result, _console())
+        _LEFT_TO_THE_OS.append(checked)
         return EXIT_FINDINGS if result.failed else EXIT_OK
 
     _exit(ctx, work)
@@ -609,9 +611,26 @@ def _error(message: str, hint: str | None) -> None:
         click.echo(f"hint: {hint}", err=True)
 
 
+# What check read, kept once its report is written: see main.
+_LEFT_TO_THE_OS: list[object] = []
+
+
 def main() -> None:
     """Entry point of the ``venv-doctor`` command."""
-    cli.main(prog_name="venv-doctor")
+    try:
+        cli.main(prog_name="venv-doctor")
+    except SystemExit as exc:
+        if not _LEFT_TO_THE_OS:
+            raise
+        # What check read of a big venv is a few hundred thousand objects:
+        # freeing them one by one, then the modules, takes longer than a small
+        # venv's whole check.  With the report written, the helper threads
+        # and the probe ended, nothing else is left to do.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        code = exc.code
+        os._exit(EXIT_OK if code is None else code if isinstance(code, int) else EXIT_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

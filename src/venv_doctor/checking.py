@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 from venv_doctor.config import load_settings
 from venv_doctor.diagnose import diagnose
 from venv_doctor.findings import Finding, filter_findings, parse_code_list, sort_key
+from venv_doctor.installed import InstalledDist
 from venv_doctor.layout import VenvLayout, find_venv, read_layout
 from venv_doctor.probe import Probe, start_probe
 from venv_doctor.report.model import CheckResult
-from venv_doctor.scan import HashProgress, take_snapshot
+from venv_doctor.scan import HashProgress, read_venv
 from venv_doctor.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -99,6 +100,33 @@ def _no_cycle_collection() -> Iterator[None]:
         gc.enable()
 
 
+def _beside_the_files(
+    layout: VenvLayout,
+    dists: Sequence[InstalledDist],
+    probe: Probe,
+    wanted: WantedSet | None,
+    *,
+    quick: bool,
+) -> list[Finding]:
+    """Findings about processes, the lockfile and requirements: no file content needed."""
+    from venv_doctor.diagnose.requirements import dependency_findings
+
+    findings: list[Finding] = []
+    if not quick:
+        from venv_doctor.apply.holders import find_users
+        from venv_doctor.diagnose.inuse import in_use_findings
+
+        # After the probe has ended: only other processes are named.
+        findings += in_use_findings(layout, find_users(str(layout.root), skip_pids=[os.getpid()]))
+    if wanted is not None:
+        from venv_doctor.diagnose.lock import lock_findings, preserved_packages
+
+        keep = preserved_packages(layout.cfg) if wanted.kind == "uv.lock" else frozenset()
+        findings += lock_findings(wanted, dists, keep=keep)
+    findings += dependency_findings(dists, probe.environment)
+    return findings
+
+
 def run_check(
     layout: VenvLayout,
     *,
@@ -115,8 +143,6 @@ def run_check(
     A full check also names the running processes that use files of the venv
     (``file-in-use``); ``progress`` is told how hashing goes.
     """
-    from venv_doctor.diagnose.requirements import dependency_findings
-
     selected = parse_code_list(select)
     ignored = parse_code_list(ignore)
     settings = load_settings(layout.root.parent)
@@ -134,22 +160,15 @@ def run_check(
                 wanted = load_wanted(
                     lockfile, probe=pending.result(), selection=lock.selection or Selection()
                 )
-            snapshot = take_snapshot(layout, hashes=not quick, environ=environ, progress=progress)
-            probe = pending.result()
-            findings: list[Finding] = diagnose(snapshot)
-            if not quick:
-                from venv_doctor.apply.holders import find_users
-                from venv_doctor.diagnose.inuse import in_use_findings
-
-                # After the probe has ended: only other processes are named.
-                users = find_users(str(layout.root), skip_pids=[os.getpid()])
-                findings += in_use_findings(layout, users)
-            if wanted is not None:
-                from venv_doctor.diagnose.lock import lock_findings, preserved_packages
-
-                keep = preserved_packages(layout.cfg) if wanted.kind == "uv.lock" else frozenset()
-                findings += lock_findings(wanted, snapshot.dists, keep=keep)
-            findings += dependency_findings(snapshot.dists, probe.environment)
+            reading = read_venv(layout, hashes=not quick, environ=environ)
+            try:
+                probe = pending.result()
+                # What needs no digest is found while helper threads hash.
+                later = _beside_the_files(layout, reading.dists, probe, wanted, quick=quick)
+                snapshot = reading.finish(progress)
+            finally:
+                reading.close()
+            findings: list[Finding] = diagnose(snapshot) + later
     finally:
         pending.cancel()
     findings = [f for f in findings if settings.keeps(f)]

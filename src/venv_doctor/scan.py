@@ -7,6 +7,7 @@ read (for hashing) only when it lies inside the venv or inside uv's cache.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import sys
@@ -64,6 +65,25 @@ def take_snapshot(
     progress: HashProgress | None = None,
 ) -> Snapshot:
     """Read everything ``diagnose`` needs from the venv at ``layout``."""
+    reading = read_venv(layout, hashes=hashes, environ=environ, workers=workers)
+    try:
+        return reading.finish(progress)
+    finally:
+        reading.close()
+
+
+def read_venv(
+    layout: VenvLayout,
+    *,
+    hashes: bool,
+    environ: Mapping[str, str],
+    workers: int | None = None,
+) -> Reading:
+    """Read the venv at ``layout``; with ``hashes``, helper threads go on hashing its files.
+
+    The caller may work meanwhile, then ``finish`` the reading (which hashes
+    the rest) or ``close`` it.
+    """
     root = str(layout.root)
     unreadable: list[Unreadable] = []
     tree: dict[str, Entry] = {}
@@ -86,36 +106,60 @@ def take_snapshot(
         for dist in dists:
             unreadable.extend(dist.unreadable)
         escaped = _stat_owned(layout, owned.values(), tree, inside, unreadable)
-        # Read while the helpers hash; their unreadable files are listed last, as before.
+        # Read while the helpers hash; their unreadable files are listed last.
         later: list[Unreadable] = []
-        shebangs = _read_shebangs(layout, tree, scripts_rel, later)
-        editables = tuple(_editable_pointers(layout, dists, tree, later))
-        interpreter = _interpreter_facts(layout)
-        cache = _cache_links(dists, owned, tree, environ)
-        interrupted = _interrupted(layout)
-        computed: dict[str, str] = {}
-        if hasher is not None:
-            computed = _finish(hasher, _hash_jobs(owned.values(), tree), progress, unreadable)
-    finally:
+        snapshot = Snapshot(
+            layout=layout,
+            hashed=hashes,
+            dists=tuple(dists),
+            owned=owned,
+            tree=tree,
+            hashes={},
+            escaped=frozenset(escaped),
+            shebangs=_read_shebangs(layout, tree, scripts_rel, later),
+            editables=tuple(_editable_pointers(layout, dists, tree, later)),
+            interpreter=_interpreter_facts(layout),
+            cache=_cache_links(dists, owned, tree, environ),
+            unreadable=(),
+            interrupted=_interrupted(layout),
+        )
+    except BaseException:
         if hasher is not None:
             hasher.stop()
-    unreadable.extend(later)
+        raise
+    return Reading(snapshot, hasher, unreadable, later)
 
-    return Snapshot(
-        layout=layout,
-        hashed=hashes,
-        dists=tuple(dists),
-        owned=owned,
-        tree=tree,
-        hashes=computed,
-        escaped=frozenset(escaped),
-        shebangs=shebangs,
-        editables=editables,
-        interpreter=interpreter,
-        cache=cache,
-        unreadable=tuple(unreadable),
-        interrupted=interrupted,
-    )
+
+class Reading:
+    """A venv read but for the digests of its files, which helper threads may be computing."""
+
+    def __init__(
+        self,
+        partial: Snapshot,
+        hasher: Hasher | None,
+        unreadable: list[Unreadable],
+        later: list[Unreadable],
+    ) -> None:
+        self._partial, self._hasher = partial, hasher
+        self._unreadable, self._later = unreadable, later
+
+    @property
+    def dists(self) -> tuple[InstalledDist, ...]:
+        return self._partial.dists
+
+    def finish(self, progress: HashProgress | None = None) -> Snapshot:
+        """The whole snapshot, once every file is hashed; ``progress`` is told how that goes."""
+        partial, unreadable = self._partial, list(self._unreadable)
+        computed: dict[str, str] = {}
+        if self._hasher is not None:
+            jobs = _hash_jobs(partial.owned.values(), partial.tree)
+            computed = _finish(self._hasher, jobs, progress, unreadable)
+        return dataclasses.replace(partial, hashes=computed, unreadable=(*unreadable, *self._later))
+
+    def close(self) -> None:
+        """Stop the helper threads (after ``finish``, or instead of it)."""
+        if self._hasher is not None:
+            self._hasher.stop()
 
 
 def _read_records(

@@ -461,6 +461,53 @@ def test_moved_pip_venv(tools: Tools, tmp_path: Path) -> None:
     assert result.at("script-stale-shebang", "bin/pip")["package"] == "pip"
 
 
+ACTIVATE_NAMES = ("activate", "Activate.ps1", "activate.")
+
+
+def activate_scripts_naming(venv: Path, place: Path) -> set[str]:
+    """The activate scripts of ``venv`` whose text holds the path ``place``."""
+    return {
+        rel(venv, path)
+        for path in (venv / "bin").iterdir()
+        if path.name.startswith(ACTIVATE_NAMES) and str(place) in path.read_text()
+    }
+
+
+@pytest.mark.parametrize(
+    "maker",
+    [
+        pytest.param("venv", id="python-m-venv"),
+        pytest.param("uv", id="uv"),
+        pytest.param("virtualenv", id="virtualenv"),
+    ],
+)
+def test_moved_venv_activate_scripts_name_the_old_place(
+    tools: Tools, tmp_path: Path, maker: str
+) -> None:
+    venv = tmp_path / "before" / "venv"
+    if maker == "venv":
+        tools.make_pip_venv(venv)
+    elif maker == "uv":
+        tools.make_uv_venv(venv)
+    else:
+        tools.make_virtualenv(venv)
+    naming = activate_scripts_naming(venv, venv)
+    assert "bin/activate" in naming
+    result = check_json(venv)
+    assert result.exit_code == 0, result.stdout
+    assert result.of("script-stale-shebang") == []
+
+    (tmp_path / "before").rename(tmp_path / "after")
+    moved = tmp_path / "after" / "venv"
+    result = check_json(moved)
+    assert result.exit_code == 1
+    activate = [f for f in result.of("script-stale-shebang") if f["package"] is None]
+    assert {f["path"] for f in activate} == naming
+    stale = result.at("script-stale-shebang", "bin/activate")
+    assert stale["message"].startswith(f"bin/activate sets VIRTUAL_ENV to {venv}, not this venv")
+    assert stale["hint"]
+
+
 @pytest.mark.parametrize("maker", [pytest.param("uv", id="uv"), pytest.param("pip", id="pip")])
 @pytest.mark.parametrize(
     "folder",

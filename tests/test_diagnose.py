@@ -160,6 +160,29 @@ def test_stale_shebang(venv):
     assert "/old/place/.venv/bin/python" in found[0].message
 
 
+def test_activate_scripts_naming_another_venv(venv):
+    (venv.scripts / "activate").write_text('VIRTUAL_ENV="/old/place/.venv"\nexport VIRTUAL_ENV\n')
+    (venv.scripts / "activate.fish").write_text(f"set -gx VIRTUAL_ENV '{venv.root}'\n")
+    (venv.scripts / "activate.csh").write_text(f'setenv VIRTUAL_ENV "{venv.root}/"\n')
+    (venv.scripts / "activate.ps1").write_text("$env:VIRTUAL_ENV = $VenvDir\n")
+    found = venv.check()
+    assert codes(found) == [("script-stale-shebang", "", "bin/activate")]
+    assert found[0].message.startswith(
+        "bin/activate sets VIRTUAL_ENV to /old/place/.venv, not this venv"
+    )
+    assert found[0].hint
+
+
+def test_activate_scripts_are_read_only_as_files_of_the_venv(venv, tmp_path):
+    elsewhere = tmp_path / "activate"
+    elsewhere.write_text('VIRTUAL_ENV="/old/place/.venv"\n')
+    (venv.scripts / "activate").symlink_to(elsewhere)
+    (venv.scripts / "activate.fish").mkdir()
+    (venv.scripts / "sub").mkdir()
+    (venv.scripts / "sub" / "activate").write_text('VIRTUAL_ENV="/old/place/.venv"\n')
+    assert [f for f in venv.check() if f.code == "script-stale-shebang"] == []
+
+
 def test_editable_targets(venv, tmp_path):
     project = tmp_path / "proj"
     project.mkdir()

@@ -312,6 +312,54 @@ def test_fix_moved_project_relocates_it(tools: Tools, tmp_path: Path) -> None:
     assert run.stdout.strip() == str(moved / "src" / "app" / "__init__.py")
 
 
+@pytest.mark.parametrize(
+    "maker",
+    [
+        pytest.param("venv", id="python-m-venv"),
+        pytest.param("uv", id="uv"),
+        pytest.param("virtualenv", id="virtualenv"),
+    ],
+)
+def test_fix_moved_venv_rewrites_the_activate_scripts_that_name_the_old_place(
+    tools: Tools, tmp_path: Path, maker: str
+) -> None:
+    venv = tmp_path / "before" / "venv"
+    if maker == "venv":
+        tools.make_pip_venv(venv, "rufflike")
+    elif maker == "uv":
+        tools.make_uv_venv(venv)
+        tools.uv_pip_install(venv, "rufflike")
+    else:
+        tools.make_virtualenv(venv, "rufflike")
+    scripts = {
+        path.name: path.read_bytes()
+        for path in (venv / "bin").iterdir()
+        if path.name.startswith(("activate", "Activate"))
+    }
+    naming = {f"bin/{name}" for name, data in scripts.items() if str(venv).encode() in data}
+    assert "bin/activate" in naming
+    (tmp_path / "before").rename(tmp_path / "after")
+    moved = tmp_path / "after" / "venv"
+    found = check_json(moved).of("script-stale-shebang")
+    assert {f["path"] for f in found if f["package"] is None} == naming
+
+    planned = run_fix(tools, moved, "--dry-run", "--format", "json").report["plan"]
+    rewritten = {a["path"] for a in planned["actions"] if a["action"] == "rewrite"}
+    assert {path for path in rewritten if "/activate" in path.lower()} == naming
+    assert planned["unresolved"] == []
+
+    fixed = run_fix(tools, moved)
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert_healthy(moved)
+    for name, before in scripts.items():
+        after = (moved / "bin" / name).read_bytes()
+        if f"bin/{name}" in naming:
+            assert after == before.replace(str(venv).encode(), str(moved).encode()), name
+        else:
+            assert after == before, name
+    assert tools.run(moved / "bin" / "rufflike-py", "--version").returncode == 0
+
+
 def test_fix_dry_run_changes_nothing(
     tools: Tools, tmp_path: Path, immutable: ImmutableFiles
 ) -> None:

@@ -98,11 +98,16 @@ EXPLANATIONS: dict[str, Explanation] = {
     ),
     "script-stale-shebang": Explanation(
         meaning="A console script (or Windows launcher) names an interpreter other than this "
-        "venv's, so running it fails or runs another environment's Python.",
+        "venv's, so running it fails or runs another environment's Python; or an activate "
+        "script (`activate`, `activate.bat`, `.csh`, `.fish`, `.nu`, virtualenv's `.xsh`) sets "
+        "`VIRTUAL_ENV` to another folder than this venv, so activating it puts another "
+        "environment (or nothing) on `PATH`.",
         arises="The venv, or the project holding it, was moved or renamed: launchers carry the "
-        "absolute path of the interpreter they were written for.",
-        fix="`venv-doctor fix` rewrites the launchers (and their RECORD hashes). By hand: "
-        "`uv sync --reinstall`.",
+        "absolute path of the interpreter they were written for, and activate scripts the "
+        "absolute path of the venv they were made in.",
+        fix="`venv-doctor fix` rewrites the launchers (and their RECORD hashes) and the activate "
+        "scripts that name the old place. By hand: `uv sync --reinstall` rewrites the "
+        "launchers; recreating the venv rewrites the activate scripts.",
     ),
     "editable-target-missing": Explanation(
         meaning="An editable install (a `.pth` path, a setuptools `__editable__` finder, "

@@ -106,7 +106,7 @@ CODES: dict[str, CodeInfo] = _codes(
     CodeInfo(
         code="script-stale-shebang",
         severity=Severity.ERROR,
-        summary="A console script names an interpreter other than this venv's.",
+        summary="A console script or activate script names a place other than this venv.",
     ),
     CodeInfo(
         code="editable-target-missing",

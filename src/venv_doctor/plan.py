@@ -500,14 +500,20 @@ def _loose_files_go(
 def _move_pairs(
     snapshot: Snapshot, findings: Iterable[Finding], notes: list[str]
 ) -> tuple[tuple[str, str], ...]:
-    """(old, new) path prefixes when the venv (and its project) moved, read from launchers."""
+    """(old, new) path prefixes when the venv (and its project) moved.
+
+    Read from the launchers and activate scripts that name the old place.
+    """
     stale = [f.path for f in findings if f.code == "script-stale-shebang" and f.path]
     if not stale:
         return ()
     root = str(snapshot.layout.root)
-    olds = {_old_root(snapshot.shebangs[path], snapshot.layout.windows) for path in stale}
+    olds = {_old_place(snapshot, path) for path in stale}
     if len(olds) != 1 or None in olds:
-        notes.append("launchers name several other venvs: reinstall them instead of rewriting")
+        notes.append(
+            "launchers or activate scripts name several other venvs: none is rewritten; "
+            "reinstall the launchers and recreate the venv for its activate scripts"
+        )
         return ()
     old_root = str(olds.pop())
     replacements = [(old_root, root)]
@@ -543,20 +549,15 @@ def _relocations(
         return []
     stale = {f.path for f in findings if f.code == "script-stale-shebang" and f.path}
     actions: list[RewriteFile] = []
-    scripts = snapshot.scripts_rel + "/"
     for rel in sorted(snapshot.tree):
         owner = index.owner(rel)
         if owner is not None and owner.meta_dir in removed:
             continue
         name = rel.rpartition("/")[2]
-        if rel in stale:
-            reason = "launcher names the interpreter of the venv's old place"
-        elif (
-            rel.startswith(scripts)
-            and "/" not in rel[len(scripts) :]
-            and (name.startswith("activate") or name == "Activate.ps1")
-        ):
+        if rel in stale and rel in snapshot.activations:
             reason = "activate script names the venv's old place"
+        elif rel in stale:
+            reason = "launcher names the interpreter of the venv's old place"
         elif rel.rpartition("/")[0] in snapshot.site_rels and (
             name.endswith(".pth") or name.startswith("__editable__")
         ):
@@ -571,6 +572,19 @@ def _relocations(
             )
         )
     return actions
+
+
+def _old_place(snapshot: Snapshot, path: str) -> str | None:
+    """The venv folder a stale launcher or activate script names, ``/``-separated."""
+    windows = snapshot.layout.windows
+    interpreter = snapshot.shebangs.get(path)
+    if interpreter is not None:
+        return _old_root(interpreter, windows)
+    venv = snapshot.activations.get(path)
+    if venv is None:
+        return None
+    venv = venv.replace("\\", "/") if windows else venv
+    return posixpath.normpath(venv)
 
 
 def _old_root(interpreter: str, windows: bool) -> str | None:

@@ -12,14 +12,16 @@ import os
 import stat
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-def read_regular(path: str, limit: int | None = None) -> bytes:
+def read_regular(path: str, limit: int | None = None, *, follow: bool = True) -> bytes:
     """The bytes of the regular file at ``path`` (at most ``limit`` of them).
 
-    Raises ``OSError`` for anything else, with "not a regular file" as reason.
+    Raises ``OSError`` for anything else, with "not a regular file" as reason;
+    without ``follow``, also for a symbolic link (where the OS can tell).
     """
-    fd = os.open(path, _FLAGS)
+    fd = os.open(path, _FLAGS if follow else _FLAGS | _NOFOLLOW)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

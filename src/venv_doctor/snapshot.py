@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from venv_doctor.installed import InstalledDist, Unreadable
@@ -112,6 +112,8 @@ class Snapshot:
     cache: CacheLinks
     unreadable: tuple[Unreadable, ...]
     interrupted: tuple[str, ...] = ()  # venv-doctor transactions a crash left unfinished
+    # scripts rel -> the venv folder that activate script names (as VIRTUAL_ENV)
+    activations: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def site_rels(self) -> tuple[str, ...]:

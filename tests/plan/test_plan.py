@@ -146,6 +146,38 @@ def test_moved_venv_is_relocated(venv, tmp_path):
     assert plan.unresolved == ()
 
 
+def test_moved_venv_rewrites_only_the_activate_scripts_that_name_the_old_place(venv, tmp_path):
+    old = "/old/place/proj/.venv"
+    (venv.scripts / "activate").write_text(f'VIRTUAL_ENV="{old}"\n')
+    (venv.scripts / "activate.nu").write_text(f"let virtual_env = r#'{old}'#\n")
+    (venv.scripts / "activate.ps1").write_text("$env:VIRTUAL_ENV = $VenvDir\n")
+    (venv.scripts / "activate_this.py").write_text("base = os.path.dirname(bin_dir)\n")
+    (venv.scripts / "activate.fish").write_text(f"set -gx VIRTUAL_ENV '{venv.root}'\n")
+    plan = plan_for(venv, lock(tmp_path))
+    rewrites = {a.path: a for a in of(plan, RewriteFile)}
+    assert set(rewrites) == {"bin/activate", "bin/activate.nu"}
+    assert rewrites["bin/activate"].owner is None
+    assert rewrites["bin/activate"].reason == "activate script names the venv's old place"
+    assert rewrites["bin/activate"].replacements == (
+        (old, str(venv.root)),
+        ("/old/place/proj", str(venv.root.parent)),
+    )
+    assert plan.unresolved == ()
+
+
+def test_scripts_naming_two_old_places_are_left_with_a_note(venv, tmp_path):
+    venv.install(
+        "demo",
+        "1.0",
+        {"demo/__init__.py": b"x", "../../../bin/demo": b"#!/one/.venv/bin/python\n"},
+    )
+    (venv.scripts / "activate").write_text('VIRTUAL_ENV="/two/.venv"\n')
+    plan = plan_for(venv, lock(tmp_path, demo="1.0"))
+    assert of(plan, RewriteFile) == []
+    assert {f.path for f in plan.unresolved} == {"bin/demo", "bin/activate"}
+    assert any("several other venvs" in note for note in plan.notes)
+
+
 def test_interpreter_missing_needs_a_python(tmp_path):
     venv = FakeVenv(tmp_path / "v")
     (venv.root / "pyvenv.cfg").write_text(f"home = {tmp_path / 'gone'}\nversion_info = 3.11.7\n")

@@ -1,4 +1,5 @@
-"""script-stale-shebang: console scripts that name another venv's interpreter."""
+"""script-stale-shebang: console scripts that name another venv's interpreter, and
+activate scripts that name another venv's folder."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from venv_doctor.snapshot import Snapshot
 
 
 def check(snapshot: Snapshot, index: Index) -> list[Finding]:
+    return _launchers(snapshot, index) + _activate_scripts(snapshot)
+
+
+def _launchers(snapshot: Snapshot, index: Index) -> list[Finding]:
     layout = snapshot.layout
     mod = ntpath if layout.windows else posixpath
     here = {
@@ -37,6 +42,22 @@ def check(snapshot: Snapshot, index: Index) -> list[Finding]:
             )
         )
     return found
+
+
+def _activate_scripts(snapshot: Snapshot) -> list[Finding]:
+    layout = snapshot.layout
+    here = {_norm(str(layout.root), layout.windows), _norm(str(layout.real_root), layout.windows)}
+    return [
+        finding(
+            "script-stale-shebang",
+            f"{rel} sets VIRTUAL_ENV to {venv}, not this venv "
+            "(the venv or its project was moved or renamed)",
+            path=rel,
+            hint="venv-doctor fix rewrites the activate scripts",
+        )
+        for rel, venv in sorted(snapshot.activations.items())
+        if _norm(venv, layout.windows) not in here
+    ]
 
 
 def _norm(path: str, windows: bool) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from venv_doctor.config import load_settings
-from venv_doctor.diagnose import diagnose
+from venv_doctor.diagnose import Diagnosis
 from venv_doctor.findings import Finding, filter_findings, parse_code_list, sort_key
 from venv_doctor.installed import InstalledDist
 from venv_doctor.layout import VenvLayout, find_venv, read_layout
@@ -165,10 +165,11 @@ def run_check(
                 probe = pending.result()
                 # What needs no digest is found while helper threads hash.
                 later = _beside_the_files(layout, reading.dists, probe, wanted, quick=quick)
+                diagnosis = Diagnosis(reading.unhashed)
                 snapshot = reading.finish(progress)
             finally:
                 reading.close()
-            findings: list[Finding] = diagnose(snapshot) + later
+            findings: list[Finding] = diagnosis.finish(snapshot) + later
     finally:
         pending.cancel()
     findings = [f for f in findings if settings.keeps(f)]

@@ -122,6 +122,7 @@ def read_venv(
             cache=_cache_links(dists, owned, tree, environ),
             unreadable=(),
             interrupted=_interrupted(layout),
+            activations=_read_activations(layout, tree, scripts_rel, later),
         )
     except BaseException:
         if hasher is not None:
@@ -498,6 +499,37 @@ def _read_shebangs(
             continue
         if interpreter is not None:
             found[rel] = interpreter
+    return found
+
+
+def _read_activations(
+    layout: VenvLayout, tree: Mapping[str, Entry], scripts_rel: str, unreadable: list[Unreadable]
+) -> dict[str, str]:
+    """The venv folder each activate script of the scripts folder names, when it names one.
+
+    Only regular files directly in the scripts folder are read, and never
+    through a link: not when the scripts folder itself is one.
+    """
+    from venv_doctor.activation import is_activate_script, venv_of_activate_script
+
+    found: dict[str, str] = {}
+    if os.path.islink(layout.scripts):
+        return found
+    prefix = scripts_rel + "/"
+    for rel, entry in tree.items():
+        name = rel[len(prefix) :]
+        if entry.kind != FILE or not rel.startswith(prefix) or "/" in name:
+            continue
+        if not is_activate_script(name):
+            continue
+        try:
+            data = read_regular(os.path.join(layout.root, rel), 1024 * 1024, follow=False)
+        except OSError as exc:
+            unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
+            continue
+        venv = venv_of_activate_script(name, data.decode("utf-8", "surrogateescape"))
+        if venv is not None:
+            found[rel] = venv
     return found
 
 

@@ -398,6 +398,41 @@ def test_fresh_install_of_a_wheel_with_a_wrong_record_hash(
     assert silenced.of("file-modified") == []
 
 
+# -- launchers with interpreter flags -------------------------------------------
+
+
+def rename_into_place(path: Path, content: bytes) -> None:
+    """Give ``path`` new content as pip does: a new file, then renamed over the old one."""
+    new = path.with_name(path.name + ".new")
+    new.write_bytes(content)
+    new.chmod(path.stat().st_mode)
+    new.replace(path)
+
+
+def test_console_script_with_interpreter_flags_as_pipx_writes_it(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # pip, as pipx runs it, writes "#!<venv>/bin/python -E" and records the
+    # hash of the launcher it would write without the flag.
+    venv = tools.make_pip_venv(tmp_path / "venv", "rufflike")
+    script = venv / "bin" / "rufflike-py"
+    first, _, rest = script.read_bytes().partition(b"\n")
+    assert first == f"#!{venv}/bin/python".encode()
+    rename_into_place(script, first + b" -E\n" + rest)
+
+    for args in ((), ("--quick",)):
+        result = check_json(venv, *args)
+        assert result.exit_code == 0, result.stdout
+        assert result.failing() == []
+    assert tools.run(script, "--version").returncode == 0
+
+    rename_into_place(script, first + b" -E\n" + rest + b"print('changed')\n")
+    result = check_json(venv)
+    assert result.exit_code == 1
+    assert result.at("file-modified", "bin/rufflike-py")["package"] == "rufflike"
+    assert [f["code"] for f in result.failing()] == ["file-modified"]
+
+
 # -- unsafe RECORD ---------------------------------------------------------------
 
 

@@ -52,6 +52,19 @@ def test_missing_and_modified(venv):
     ]
 
 
+@pytest.mark.parametrize(
+    "quick", [pytest.param(False, id="hashes"), pytest.param(True, id="quick")]
+)
+def test_interpreter_flags_added_to_a_shebang_are_not_a_change(venv, quick):
+    script = f"#!{venv.scripts}/python\nimport demo\n".encode()
+    venv.install("demo", "1.0", {"demo/__init__.py": b"x", "../../../bin/demo": script})
+    flagged = script.replace(b"/python\n", b"/python -E\n", 1)
+    (venv.scripts / "demo").write_bytes(flagged)
+    assert venv.check(hashes=not quick) == []
+    (venv.scripts / "demo").write_bytes(flagged.replace(b"import demo", b"import evil"))
+    assert codes(venv.check(hashes=not quick)) == [("file-modified", "demo", "bin/demo")]
+
+
 def test_dangling_symlink_and_loop(venv, tmp_path):
     venv.install("demo", "1.0", {"demo/a.py": b"a", "demo/b.py": b"b"})
     outside = tmp_path / "cache" / "a.py"

@@ -1,6 +1,10 @@
 import pytest
 
-from venv_doctor.shebang import interpreter_of_exe, interpreter_of_script
+from venv_doctor.shebang import (
+    interpreter_of_exe,
+    interpreter_of_script,
+    without_interpreter_flags,
+)
 
 
 @pytest.mark.parametrize(
@@ -39,3 +43,24 @@ def test_interpreter_of_exe_reads_the_appended_shebang():
     quoted = b'MZ#!"C:\\a b\\.venv\\Scripts\\python.exe"\nPK\x03\x04'
     assert interpreter_of_exe(quoted) == "C:\\a b\\.venv\\Scripts\\python.exe"
     assert interpreter_of_exe(b"MZ no zip here") is None
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # pip, as pipx runs it
+        pytest.param(
+            b"#!/v/bin/python -E\nimport sys\n", b"#!/v/bin/python\nimport sys\n", id="pipx"
+        ),
+        pytest.param(b"#! /v/bin/python3.11 -E -s\r\nx", b"#! /v/bin/python3.11\r\nx", id="crlf"),
+        pytest.param(b'#!"/a b/python.exe" -E\nx', b'#!"/a b/python.exe"\nx', id="quoted"),
+        pytest.param(b"#!/v/bin/python\nx", None, id="no-flags"),
+        pytest.param(b"#!/v/bin/python  \nx", None, id="trailing-blanks"),
+        pytest.param(b"#!/v/bin/python script.py\n", None, id="argument"),
+        pytest.param(b"#!/usr/bin/env python -E\n", None, id="env"),
+        pytest.param(b"#!/bin/sh -e\n", None, id="shell"),
+        pytest.param(b"\x7fELF\x02\x01", None, id="binary"),
+    ],
+)
+def test_without_interpreter_flags(data, expected):
+    assert without_interpreter_flags(data) == expected

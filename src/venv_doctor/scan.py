@@ -123,6 +123,7 @@ def read_venv(
             unreadable=(),
             interrupted=_interrupted(layout),
             activations=_read_activations(layout, tree, scripts_rel, later),
+            flagless=_flagless_digests(layout, owned.values(), tree, scripts_rel),
         )
     except BaseException:
         if hasher is not None:
@@ -530,6 +531,48 @@ def _read_activations(
         venv = venv_of_activate_script(name, data.decode("utf-8", "surrogateescape"))
         if venv is not None:
             found[rel] = venv
+    return found
+
+
+def _flagless_digests(
+    layout: VenvLayout,
+    owned: Iterable[tuple[OwnedFile, ...]],
+    tree: Mapping[str, Entry],
+    scripts_rel: str,
+) -> dict[str, tuple[int, str]]:
+    """Size and digest of each RECORD-listed script whose shebang adds interpreter flags.
+
+    Only scripts whose size is not RECORD's (or RECORD gives none) are read:
+    the flags make a script longer.  The digest is of the script with its
+    first line cut to ``#!<interpreter>``, in the RECORD's algorithm.
+    """
+    import base64
+    import hashlib
+
+    from venv_doctor.hashing import available
+    from venv_doctor.shebang import without_interpreter_flags
+
+    found: dict[str, tuple[int, str]] = {}
+    prefix = scripts_rel + "/"
+    for files in owned:
+        for rel, row in files:
+            if rel is None or not rel.startswith(prefix) or "/" in rel[len(prefix) :]:
+                continue
+            algo = row.hash_algo
+            entry = tree.get(rel)
+            if algo is None or not available(algo) or entry is None or entry.kind != FILE:
+                continue
+            if entry.size == row.size or entry.size > 1024 * 1024 or rel in found:
+                continue
+            try:
+                data = read_regular(os.path.join(layout.root, rel), 1024 * 1024, follow=False)
+            except OSError:
+                continue  # file-modified all the same
+            flagless = without_interpreter_flags(data)
+            if flagless is not None:
+                digest = hashlib.new(algo, flagless).digest()
+                text = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+                found[rel] = (len(flagless), text)
     return found
 
 

@@ -53,6 +53,36 @@ def interpreter_of_exe(tail: bytes) -> str | None:
     return interpreter_of_script(line + b"\n")
 
 
+def without_interpreter_flags(data: bytes) -> bytes | None:
+    """``data`` with a first line ``#!<python> <flags>`` cut to ``#!<python>``, or ``None``.
+
+    pip, as pipx runs it, writes ``#!/venv/bin/python -E`` into console scripts
+    while RECORD holds the hash of the script it would write for
+    ``#!/venv/bin/python``.  ``None`` when the first line names no python
+    interpreter or adds no flags (``-`` first) after it.
+    """
+    if not data.startswith(b"#!"):
+        return None
+    first, newline, rest = data.partition(b"\n")
+    cr = b"\r" if first.endswith(b"\r") else b""
+    command = first[2 : len(first) - len(cr)]
+    body = command.lstrip(b" \t")
+    if body.startswith(b'"'):
+        end = body.find(b'"', 1) + 1
+    else:
+        match = re.match(rb"[^ \t]+", body)
+        end = match.end() if match else 0
+    if end <= 0:
+        return None
+    interpreter, flags = body[:end], body[end:]
+    if not flags.strip(b" \t").startswith(b"-") or flags[:1] not in (b" ", b"\t"):
+        return None
+    if interpreter_of_script(b"#!" + interpreter + b"\n") is None:
+        return None
+    head = command[: len(command) - len(body)] + interpreter
+    return b"#!" + head + cr + newline + rest
+
+
 def _absolute(path: bytes) -> str | None:
     text = path.decode("utf-8", "surrogateescape")
     if text.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", text):

@@ -114,6 +114,10 @@ class Snapshot:
     interrupted: tuple[str, ...] = ()  # venv-doctor transactions a crash left unfinished
     # scripts rel -> the venv folder that activate script names (as VIRTUAL_ENV)
     activations: Mapping[str, str] = field(default_factory=dict)
+    # RECORD-listed scripts rel -> (size, digest in the RECORD's algorithm) of the
+    # file with its shebang cut to the interpreter, when the shebang adds flags
+    # (pip as pipx runs it writes "#!<venv>/bin/python -E"; RECORD has no -E)
+    flagless: Mapping[str, tuple[int, str]] = field(default_factory=dict)
 
     @property
     def site_rels(self) -> tuple[str, ...]:

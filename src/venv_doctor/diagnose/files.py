@@ -132,7 +132,7 @@ def _row_problem(
         digest = snapshot.hashes.get(rel)
         if digest is not None and digest != row.hash_value:
             modified = f"has another {row.hash_algo} hash than RECORD says"
-    if modified is None:
+    if modified is None or (entry.kind == FILE and _only_flags_added(snapshot, rel, row)):
         return None
     return finding(
         "file-modified",
@@ -141,6 +141,19 @@ def _row_problem(
         path=rel,
         hint=reinstall_hint(dist) + _WRONG_HASH_NOTE,
     )
+
+
+def _only_flags_added(snapshot: Snapshot, rel: str, row: RecordRow) -> bool:
+    """Whether a script differs from RECORD only by flags after its shebang's interpreter.
+
+    pip, as pipx runs it, writes ``#!<venv>/bin/python -E`` but records the
+    hash of the script without `` -E``: the file is as installed.
+    """
+    flagless = snapshot.flagless.get(rel)
+    if flagless is None or row.hash_value is None:
+        return False
+    size, digest = flagless
+    return digest == row.hash_value and (row.size is None or size == row.size)
 
 
 def _cache_links(snapshot: Snapshot, index: Index) -> list[Finding]:

@@ -143,3 +143,20 @@ def test_writer_resumes_after_a_torn_line(tmp_path: Path) -> None:
     again = read_journal(tmp_path, BEGIN.txn).parsed
     assert not again.torn
     assert again.records == (BEGIN, Mkdir(seq=1, path="a"), RolledBack(time="t"))
+
+
+def test_a_journal_changed_since_it_was_read_is_read_again(tmp_path: Path) -> None:
+    writer = JournalWriter.create(tmp_path, BEGIN)
+    writer.append(Commit(time="1"))
+    writer.close()
+    first = read_journal(tmp_path, BEGIN.txn).parsed
+    assert read_journal(tmp_path, BEGIN.txn).parsed is first  # unchanged: parsed once
+    path = tmp_path / ".venv-doctor" / "journal" / f"{BEGIN.txn}.jsonl"
+    other = tmp_path / "other.jsonl"  # another file in its place
+    other.write_bytes(journal(BEGIN, RolledBack(time="1")))
+    other.replace(path)
+    assert read_journal(tmp_path, BEGIN.txn).parsed.state == "rolled-back"
+    writer = JournalWriter.resume(read_journal(tmp_path, BEGIN.txn))
+    writer.append(Undone(seq=1))
+    writer.close()
+    assert read_journal(tmp_path, BEGIN.txn).parsed.records[-1] == Undone(seq=1)

@@ -190,22 +190,35 @@ def decode_record(body: object) -> Record:
     if kind is None:
         raise ValueError(f"unknown record {body.get('op')!r}")
     values: dict[str, object] = {}
-    for field in fields(kind):
-        if field.name not in body:
+    for name, expected in _field_types(kind):
+        if name not in body:
             continue
-        value = body[field.name]
-        expected = str(field.type)
+        value = body[name]
         if expected == "int" and (not isinstance(value, int) or isinstance(value, bool)):
-            raise ValueError(f"{field.name} must be an integer")
+            raise ValueError(f"{name} must be an integer")
         if expected.startswith("str") and not (
             isinstance(value, str) or (value is None and "None" in expected)
         ):
-            raise ValueError(f"{field.name} must be a string")
-        values[field.name] = value
+            raise ValueError(f"{name} must be a string")
+        values[name] = value
     record = kind(**values)  # type: ignore[arg-type]
     if isinstance(record, Begin) and record.v > JOURNAL_SCHEMA:
         raise ValueError(f"journal schema {record.v} is newer than this venv-doctor's")
     return record
+
+
+_FIELD_TYPES: dict[type[Record], tuple[tuple[str, str], ...]] = {}
+
+
+def _field_types(kind: type[Record]) -> tuple[tuple[str, str], ...]:
+    """Each field of ``kind`` and its type as written: ``dataclasses.fields`` once per kind.
+
+    A journal has thousands of records and ``fields`` is slow.
+    """
+    found = _FIELD_TYPES.get(kind)
+    if found is None:
+        found = _FIELD_TYPES[kind] = tuple((field.name, str(field.type)) for field in fields(kind))
+    return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -346,10 +359,28 @@ def read_journal(root: Path, txn: str) -> JournalFile:
     path = journal_path(root, txn)
     try:
         with open(path, "rb") as handle:
+            identity = _identity(os.fstat(handle.fileno()))
+            known = _PARSED.get(str(path))
+            if known is not None and known[0] == identity:
+                return JournalFile(txn=txn, path=path, parsed=known[1])
             data = handle.read()
     except OSError as exc:
         raise JournalError(f"cannot read {path}: {exc.strerror}", path=path) from exc
-    return JournalFile(txn=txn, path=path, parsed=parse_journal(data, name=str(path)))
+    parsed = parse_journal(data, name=str(path))
+    if len(data) == identity[2]:
+        _PARSED[str(path)] = (identity, parsed)
+    return JournalFile(txn=txn, path=path, parsed=parsed)
+
+
+# Journals already parsed by this process, by path, with the identity of the
+# file they were read from.  One fix reads every journal four times (recover,
+# check, begin, check again); a journal that was appended to, replaced or
+# touched since has another size, inode, mtime or ctime and is read again.
+_PARSED: dict[str, tuple[tuple[int, ...], ParsedJournal]] = {}
+
+
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def read_journals(root: Path) -> tuple[JournalFile, ...]:

@@ -15,7 +15,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from venv_doctor.editables import file_url_path, finder_mapping, is_editable_finder, pth_paths
-from venv_doctor.installed import InstalledDist, Unreadable, read_distributions
+from venv_doctor.installed import (
+    METADATA_SUFFIXES,
+    InstalledDist,
+    Unreadable,
+    read_distribution,
+)
 from venv_doctor.layout import VenvLayout, is_venv_own_script
 from venv_doctor.readfile import read_regular
 from venv_doctor.records import venv_relatives
@@ -89,15 +94,14 @@ def read_venv(
     tree: dict[str, Entry] = {}
     inside = _Inside(layout, uv_cache_dir(environ))
 
-    # RECORDs first: helper threads hash the big files they list meanwhile.
-    dists, owned = _read_records(layout)
+    # RECORDs first: helper threads hash the big files each lists meanwhile.
     hasher = None
     if hashes:
         from venv_doctor.hashing import Hasher
 
         hasher = Hasher(root, workers)
-        hasher.start(_early_jobs(owned.values()))
     try:
+        dists, owned = _read_records(layout, hasher)
         for site in layout.site_packages:
             _walk(str(site), layout.relative(site), tree, unreadable, inside)
         scripts_rel = layout.relative(layout.scripts)
@@ -170,21 +174,30 @@ class Reading:
 
 
 def _read_records(
-    layout: VenvLayout,
+    layout: VenvLayout, hasher: Hasher | None
 ) -> tuple[list[InstalledDist], dict[str, tuple[OwnedFile, ...]]]:
-    """The distributions of every site-packages, and their RECORD rows with venv paths."""
+    """The distributions of every site-packages, and their RECORD rows with venv paths.
+
+    Each RECORD's big files go to ``hasher`` as soon as it is read.
+    """
     dists: list[InstalledDist] = []
-    for site in layout.site_packages:
-        dists.extend(read_distributions(site, layout.relative(site), _names(site)))
     owned: dict[str, tuple[OwnedFile, ...]] = {}
     root = str(layout.root)
-    for dist in dists:
-        if dist.record is None:
-            continue
-        rels = venv_relatives(
-            [row.path for row in dist.record], dist.site_dir, root, windows=layout.windows
-        )
-        owned[dist.meta_dir] = tuple(map(OwnedFile, rels, dist.record))
+    for site in layout.site_packages:
+        site_rel = layout.relative(site)
+        for name in sorted(_names(site)):
+            if not name.endswith(METADATA_SUFFIXES):
+                continue
+            dist = read_distribution(str(site), site_rel, name)
+            dists.append(dist)
+            if dist.record is None:
+                continue
+            rels = venv_relatives(
+                [row.path for row in dist.record], dist.site_dir, root, windows=layout.windows
+            )
+            files = owned[dist.meta_dir] = tuple(map(OwnedFile, rels, dist.record))
+            if hasher is not None:
+                hasher.add(_early_jobs([files]))
     return dists, owned
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.fakevenv import SITE, FakeVenv, digest
 from venv_doctor.diagnose import diagnose
 from venv_doctor.layout import read_layout
-from venv_doctor.scan import take_snapshot
-from venv_doctor.snapshot import DIR, FILE, OTHER
+from venv_doctor.scan import read_venv, take_snapshot
+from venv_doctor.snapshot import DIR, FILE, OTHER, Snapshot
 
 
 @pytest.fixture
@@ -196,3 +198,36 @@ def test_big_files_hashed_early_are_never_read_through_a_link_or_from_a_fifo(
     assert ("file-modified", f"{SITE}/big/b.bin") in codes
     assert ("file-modified", f"{SITE}/big/c.bin") in codes
     assert not [f for f in found if f.path == f"{SITE}/d.bin"]
+
+
+def _read(venv: FakeVenv, **options: Any) -> tuple[Snapshot, _Recorded]:
+    progress = _Recorded()
+    reading = read_venv(read_layout(venv.root), hashes=True, environ={}, **options)
+    try:
+        return reading.finish(progress), progress
+    finally:
+        reading.close()
+
+
+def test_a_second_reading_keeps_the_digests_of_files_unchanged_since(venv):
+    files = _sizes_venv(venv)
+    time.sleep(1.1)  # every file last changed more than a second before the reading
+    first, _ = _read(venv, stamps=True)
+    edited = venv.site / "big" / "helper.bin"
+    edited.unlink()
+    edited.write_bytes(b"H" * len(files["big/helper.bin"]))  # same size, other bytes
+
+    second, progress = _read(venv, earlier=first)
+
+    assert progress.events[0] == ("start", len(files["big/helper.bin"]))  # only it is read
+    assert second.hashes == _read(venv)[0].hashes
+    assert second.hashes[f"{SITE}/big/helper.bin"] == digest(b"H" * 64 * 1024)
+    assert [f.code for f in diagnose(second)] == ["file-modified"]
+
+
+def test_files_changed_just_before_the_first_reading_are_read_again(venv):
+    files = _sizes_venv(venv)
+    first, everything = _read(venv, stamps=True)
+    _, progress = _read(venv, earlier=first)
+    assert progress.events[0] == everything.events[0]
+    assert progress.events[0][1] > sum(map(len, files.values()))

@@ -137,11 +137,15 @@ def run_check(
     environ: Mapping[str, str],
     cwd: Path,
     progress: HashProgress | None = None,
+    stamps: bool = False,
+    earlier: Snapshot | None = None,
 ) -> Checked:
     """Check one venv and return its findings, filtered as asked.
 
     A full check also names the running processes that use files of the venv
-    (``file-in-use``); ``progress`` is told how hashing goes.
+    (``file-in-use``); ``progress`` is told how hashing goes.  With ``stamps``
+    the snapshot keeps what a later check needs to take over the digests of
+    files unchanged since; that later check gets it as ``earlier``.
     """
     selected = parse_code_list(select)
     ignored = parse_code_list(ignore)
@@ -160,7 +164,9 @@ def run_check(
                 wanted = load_wanted(
                     lockfile, probe=pending.result(), selection=lock.selection or Selection()
                 )
-            reading = read_venv(layout, hashes=not quick, environ=environ)
+            reading = read_venv(
+                layout, hashes=not quick, environ=environ, stamps=stamps, earlier=earlier
+            )
             try:
                 probe = pending.result()
                 # What needs no digest is found while helper threads hash.

@@ -88,7 +88,14 @@ def run_fix(
     with VenvLock(layout.root) as held:
         recovered = recover(layout.root, lock=held)
         checked = run_check(
-            layout, quick=False, select=None, ignore=None, lock=lock, environ=environ, cwd=cwd
+            layout,
+            quick=False,
+            select=None,
+            ignore=None,
+            lock=lock,
+            environ=environ,
+            cwd=cwd,
+            stamps=True,
         )
         wanted = checked.wanted
         keep = (
@@ -123,7 +130,8 @@ def run_fix(
                 plan, txn, snapshot=checked.snapshot, wheels=wheels, base=base, progress=progress
             )
             txn.commit()
-        # Read the venv again: a re-pointed venv has another pyvenv.cfg.
+        # Read the venv again: a re-pointed venv has another pyvenv.cfg.  Files
+        # the change did not touch keep their digests from the first check.
         after = run_check(
             read_layout(layout.root),
             quick=False,
@@ -132,6 +140,7 @@ def run_fix(
             lock=lock,
             environ=environ,
             cwd=cwd,
+            earlier=checked.snapshot,
         )
         return FixResult(
             before=checked.result,

@@ -11,6 +11,7 @@ import dataclasses
 import os
 import stat
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
@@ -83,16 +84,22 @@ def read_venv(
     hashes: bool,
     environ: Mapping[str, str],
     workers: int | None = None,
+    stamps: bool = False,
+    earlier: Snapshot | None = None,
 ) -> Reading:
     """Read the venv at ``layout``; with ``hashes``, helper threads go on hashing its files.
 
     The caller may work meanwhile, then ``finish`` the reading (which hashes
-    the rest) or ``close`` it.
+    the rest) or ``close`` it.  With ``stamps`` the snapshot keeps each listed
+    file's mtime and ctime; given an ``earlier`` snapshot with stamps, a file
+    unchanged since keeps its digest from there (see ``_unchanged``).
     """
+    started = time.time_ns()
     root = str(layout.root)
     unreadable: list[Unreadable] = []
     tree: dict[str, Entry] = {}
     inside = _Inside(layout, uv_cache_dir(environ))
+    stamped: dict[str, tuple[int, int]] | None = {} if stamps or earlier else None
 
     # RECORDs first: helper threads hash the big files each lists meanwhile.
     hasher = None
@@ -101,7 +108,8 @@ def read_venv(
 
         hasher = Hasher(root, workers)
     try:
-        dists, owned = _read_records(layout, hasher)
+        # With an earlier snapshot most files keep their digest: none is hashed early.
+        dists, owned = _read_records(layout, hasher if earlier is None else None)
         for site in layout.site_packages:
             _walk(str(site), layout.relative(site), tree, unreadable, inside)
         scripts_rel = layout.relative(layout.scripts)
@@ -109,7 +117,7 @@ def read_venv(
             _walk(str(layout.scripts), scripts_rel, tree, unreadable, inside)
         for dist in dists:
             unreadable.extend(dist.unreadable)
-        escaped = _stat_owned(layout, owned.values(), tree, inside, unreadable)
+        escaped = _stat_owned(layout, owned.values(), tree, inside, unreadable, stamped)
         # Read while the helpers hash; their unreadable files are listed last.
         later: list[Unreadable] = []
         snapshot = Snapshot(
@@ -128,12 +136,14 @@ def read_venv(
             interrupted=_interrupted(layout),
             activations=_read_activations(layout, tree, scripts_rel, later),
             flagless=_flagless_digests(layout, owned.values(), tree, scripts_rel),
+            stamps=stamped or {},
+            stamped_at=started if stamped is not None else 0,
         )
     except BaseException:
         if hasher is not None:
             hasher.stop()
         raise
-    return Reading(snapshot, hasher, unreadable, later)
+    return Reading(snapshot, hasher, unreadable, later, earlier)
 
 
 class Reading:
@@ -145,9 +155,11 @@ class Reading:
         hasher: Hasher | None,
         unreadable: list[Unreadable],
         later: list[Unreadable],
+        earlier: Snapshot | None = None,
     ) -> None:
         self._partial, self._hasher = partial, hasher
         self._unreadable, self._later = unreadable, later
+        self._earlier = earlier
 
     @property
     def dists(self) -> tuple[InstalledDist, ...]:
@@ -164,7 +176,10 @@ class Reading:
         computed: dict[str, str] = {}
         if self._hasher is not None:
             jobs = _hash_jobs(partial.owned.values(), partial.tree)
-            computed = _finish(self._hasher, jobs, progress, unreadable)
+            kept = {} if self._earlier is None else _unchanged(self._earlier, partial, jobs)
+            left = {rel: job for rel, job in jobs.items() if rel not in kept}
+            computed = _finish(self._hasher, left, progress, unreadable)
+            computed.update(kept)
         return dataclasses.replace(partial, hashes=computed, unreadable=(*unreadable, *self._later))
 
     def close(self) -> None:
@@ -199,6 +214,39 @@ def _read_records(
             if hasher is not None:
                 hasher.add(_early_jobs([files]))
     return dists, owned
+
+
+def _unchanged(earlier: Snapshot, now: Snapshot, jobs: Mapping[str, Job]) -> dict[str, str]:
+    """The digests ``earlier`` has of files that did not change since, among ``jobs``.
+
+    Unchanged: the same inode, size, mtime and ctime, in the same hash
+    algorithm, and last changed more than a second before ``earlier`` began
+    reading, so that no change can hide in one tick of the file system's
+    clock.  Any write to a file or rename over it moves its ctime, which no
+    program can set back.
+    """
+    if not earlier.stamps or not now.stamps:
+        return {}
+    before_jobs = _hash_jobs(earlier.owned.values(), earlier.tree)
+    limit = earlier.stamped_at - 1_000_000_000
+    kept: dict[str, str] = {}
+    for rel, (_, algo, _) in jobs.items():
+        digest, stamp = earlier.hashes.get(rel), now.stamps.get(rel)
+        if digest is None or stamp is None or stamp[1] >= limit:
+            continue
+        if earlier.stamps.get(rel) != stamp:
+            continue
+        before, entry, job = earlier.tree.get(rel), now.tree.get(rel), before_jobs.get(rel)
+        if before is None or entry is None or job is None or job[1] != algo:
+            continue
+        if (before.kind, before.dev, before.ino, before.size) == (
+            entry.kind,
+            entry.dev,
+            entry.ino,
+            entry.size,
+        ):
+            kept[rel] = digest
+    return kept
 
 
 def _finish(
@@ -381,12 +429,14 @@ def _stat_owned(
     tree: dict[str, Entry],
     inside: _Inside,
     unreadable: list[Unreadable],
+    stamps: dict[str, tuple[int, int]] | None = None,
 ) -> set[str]:
     """``lstat`` every RECORD-listed path: the files the walk saw, and those it did not reach.
 
     The walk does not reach ``share/``, ``include/`` or the inside of
     ``__pycache__``.  No folder link on the way there is followed: a path that
-    would lead through a linked folder is returned as escaped instead.
+    would lead through a linked folder is returned as escaped instead.  With
+    ``stamps``, the mtime and ctime of each regular file go there.
     """
     root = str(layout.root)
     escaped: set[str] = set()
@@ -413,21 +463,36 @@ def _stat_owned(
                         tree[rel] = new(
                             Entry, (FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink, None, True)
                         )
+                        if stamps is not None:
+                            stamps[rel] = (st.st_mtime_ns, st.st_ctime_ns)
                     else:  # replaced since the walk
                         tree[rel] = _entry(f"{root}/{rel}", st, inside)
                 elif entry is None:
-                    if not parents_plain(rel):
-                        escaped.add(rel)
-                        continue
-                    try:
-                        st = lstat(prefix + rel, dir_fd=fd, follow_symlinks=False)
-                    except OSError:
-                        continue
-                    tree[rel] = _entry(f"{root}/{rel}", st, inside)
+                    _stat_unwalked(rel, fd, prefix, tree, inside, parents_plain, escaped)
     finally:
         if fd is not None:
             os.close(fd)
     return escaped
+
+
+def _stat_unwalked(
+    rel: str,
+    fd: int | None,
+    prefix: str,
+    tree: dict[str, Entry],
+    inside: _Inside,
+    parents_plain: _PlainParents,
+    escaped: set[str],
+) -> None:
+    """``lstat`` a listed path the walk did not reach, unless a linked folder leads there."""
+    if not parents_plain(rel):
+        escaped.add(rel)
+        return
+    try:
+        st = os.stat(prefix + rel, dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        return
+    tree[rel] = _entry(f"{parents_plain.root}/{rel}", st, inside)
 
 
 def _early_jobs(owned: Iterable[tuple[OwnedFile, ...]]) -> list[Job]:

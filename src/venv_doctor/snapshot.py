@@ -118,6 +118,10 @@ class Snapshot:
     # file with its shebang cut to the interpreter, when the shebang adds flags
     # (pip as pipx runs it writes "#!<venv>/bin/python -E"; RECORD has no -E)
     flagless: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    # When asked for (fix reads the venv twice): RECORD-listed regular files rel
+    # -> (mtime_ns, ctime_ns), and when the reading began (time.time_ns())
+    stamps: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    stamped_at: int = 0
 
     @property
     def site_rels(self) -> tuple[str, ...]:

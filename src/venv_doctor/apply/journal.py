@@ -269,17 +269,27 @@ class ParsedJournal:
         return {r.seq: r.hash for r in self.records if isinstance(r, Written)}
 
 
+_DECODE = json.JSONDecoder().decode
+
+
 def parse_journal(data: bytes, *, name: str = "journal") -> ParsedJournal:
     """Parse journal bytes, tolerating a torn last line; ``JournalError`` otherwise."""
     records: list[Record] = []
     offset = 0
+    # Records are written as ASCII: decoded once, each line goes straight to
+    # the decoder json.loads ends in (a journal has thousands of lines).
+    text = data.decode("ascii") if data.isascii() else None
     while offset < len(data):
         newline = data.find(b"\n", offset)
         if newline == -1:
             # No newline yet: the line was being written when the process stopped.
             return ParsedJournal(records=tuple(records), valid_bytes=offset, torn=True)
         try:
-            record = decode_record(json.loads(data[offset:newline]))
+            if text is None:
+                body: object = json.loads(data[offset:newline])
+            else:
+                body = _DECODE(text[offset:newline])
+            record = decode_record(body)
         except ValueError as exc:
             if newline + 1 == len(data):
                 return ParsedJournal(records=tuple(records), valid_bytes=offset, torn=True)

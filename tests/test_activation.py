@@ -138,6 +138,25 @@ from venv_doctor.activation import is_activate_script, venv_of_activate_script
             None,
             id="csh-computed",
         ),
+        # virtualenv 21.15.11: the path goes into a variable first
+        pytest.param(
+            "activate.csh",
+            "set _virtualenv_dir='/w/it'\"'\"'s'\nsetenv VIRTUAL_ENV \"$_virtualenv_dir:q\"\n",
+            "/w/it's",
+            id="virtualenv-21.15.11-csh",
+        ),
+        pytest.param(
+            "activate.xsh",
+            "            self.embedded_virtual_env = self._fs_path('/w/env', required=True)\n",
+            "/w/env",
+            id="virtualenv-21.15.11-xsh",
+        ),
+        pytest.param(
+            "activate.xsh",
+            "            self.embedded_virtual_env = self._fs_path(here, required=True)\n",
+            None,
+            id="xsh-computed",
+        ),
     ],
 )
 def test_venv_of_activate_script(name, text, expected):

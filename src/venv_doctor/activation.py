@@ -27,8 +27,11 @@ _KINDS = {
 # sh: VIRTUAL_ENV=..., export VIRTUAL_ENV=..., VIRTUAL_ENV=$(cygpath ...) on Windows.
 _SH = re.compile(r"^[ \t]*(?:export[ \t]+)?VIRTUAL_ENV=(.*)$", re.M)
 _CYGPATH = re.compile(r"^\$\(cygpath(?:[ \t]+-\w+)*[ \t]+(.+)\)$")
-# csh: setenv VIRTUAL_ENV ...; fish: set -gx VIRTUAL_ENV ...
-_CSH = re.compile(r"^[ \t]*setenv[ \t]+VIRTUAL_ENV[ \t]+(.*)$", re.M)
+# csh: setenv VIRTUAL_ENV ... (venv, older virtualenv), set _virtualenv_dir='...' (virtualenv
+# 21.15.11+, whose setenv then names that variable); fish: set -gx VIRTUAL_ENV ...
+_CSH = re.compile(
+    r"^[ \t]*(?:setenv[ \t]+VIRTUAL_ENV[ \t]+|set[ \t]+_virtualenv_dir[ \t]*=[ \t]*)(.*)$", re.M
+)
 _FISH = re.compile(r"^[ \t]*set(?:[ \t]+-\w+)*[ \t]+VIRTUAL_ENV[ \t]+(.*)$", re.M)
 # nushell: let virtual_env = '...' (virtualenv: r#'...'#), const virtual_env = ... (uv).
 _NU = re.compile(r"^[ \t]*(?:let|const)[ \t]+virtual_env[ \t]*=[ \t]*(.*)$", re.M)
@@ -117,10 +120,20 @@ def _ps1(value: str) -> str | None:
 
 def _xsh(value: str) -> str | None:
     try:
-        literal = ast.literal_eval(value)
+        node = ast.parse(value, mode="eval").body
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
-    return literal if isinstance(literal, str) else None
+    # virtualenv 21.15.11+: self._fs_path('/path/to/venv', required=True)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "_fs_path"
+        and node.args
+    ):
+        node = node.args[0]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
 
 
 _PARSERS: dict[str, tuple[re.Pattern[str], Callable[[str], str | None]]] = {

@@ -80,8 +80,13 @@ def test_sigkill_during_a_transaction(
 ) -> None:
     rng = random.Random(20250101)  # noqa: S311 - reproducible delays
     # Kill within the time a whole run takes here, however fast this machine is.
-    timed = copy_venv(template_venv, tmp_path / "timed")
-    span = duration(start("plan", timed, wheels["beta"], 0))
+    # The fastest of three runs: the first one also compiles bytecode, warms caches.
+    span = min(
+        duration(
+            start("plan", copy_venv(template_venv, tmp_path / f"timed-{n}"), wheels["beta"], 0)
+        )
+        for n in range(3)
+    )
     outcomes: list[str] = []
     for run in range(RUNS):
         venv = copy_venv(template_venv, tmp_path / f"run-{run}")

@@ -268,11 +268,11 @@ def _interrupted(layout: VenvLayout) -> tuple[str, ...]:
     """Transactions of an earlier ``fix`` that a crash left half done (read only)."""
     if not os.path.isdir(os.path.join(layout.root, ".venv-doctor")):
         return ()
-    from venv_doctor.apply.journal import read_journals
+    from venv_doctor.apply.journal import read_open_journals
     from venv_doctor.errors import VenvDoctorError
 
     try:
-        journals = read_journals(layout.root)
+        journals = read_open_journals(layout.root)
     except (OSError, ValueError, VenvDoctorError):
         return ("(unreadable journal)",)
     return tuple(j.txn for j in journals if j.parsed.state in {"unfinished", "empty"})

@@ -9,6 +9,7 @@ import pytest
 
 from venv_doctor.apply.journal import (
     Begin,
+    Cleaned,
     Commit,
     Create,
     JournalError,
@@ -21,9 +22,11 @@ from venv_doctor.apply.journal import (
     Undone,
     Written,
     encode_record,
+    ended,
     new_txn_id,
     parse_journal,
     read_journal,
+    read_open_journals,
     txn_number,
 )
 
@@ -160,3 +163,46 @@ def test_a_journal_changed_since_it_was_read_is_read_again(tmp_path: Path) -> No
     writer.append(Undone(seq=1))
     writer.close()
     assert read_journal(tmp_path, BEGIN.txn).parsed.records[-1] == Undone(seq=1)
+
+
+def put_journal(root: Path, txn: str, data: bytes) -> Path:
+    path = root / ".venv-doctor" / "journal" / f"{txn}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def begin(txn: str) -> Begin:
+    return Begin(txn=txn, time="t", description="fix", plan={})
+
+
+@pytest.mark.parametrize(
+    ("tail", "ended_here"),
+    [
+        pytest.param(encode_record(Commit(time="t")), True, id="committed"),
+        pytest.param(encode_record(RolledBack(time="t")), True, id="rolled-back"),
+        pytest.param(
+            encode_record(Commit(time="t")) + encode_record(Cleaned(time="t")), True, id="cleaned"
+        ),
+        pytest.param(encode_record(Mkdir(seq=1, path="a")), False, id="unfinished"),
+        pytest.param(encode_record(Commit(time="t"))[:-1], False, id="commit-without-newline"),
+        pytest.param(b'{"op":"commit","ti', False, id="torn-commit"),
+        pytest.param(b"", False, id="begin-only"),
+    ],
+)
+def test_ended_reads_the_last_line(tmp_path: Path, tail: bytes, ended_here: bool) -> None:
+    long_steps = b"".join(
+        encode_record(Mkdir(seq=n, path="x" * 300 + str(n))) for n in range(1, 40)
+    )
+    path = put_journal(tmp_path, BEGIN.txn, journal(BEGIN) + long_steps + tail)
+    assert ended(path) is ended_here
+
+
+def test_read_open_journals_passes_over_the_ended_ones(tmp_path: Path) -> None:
+    done, rolled, open_, empty = (f"0000{n}-20250101T000000Z" for n in range(1, 5))
+    put_journal(tmp_path, done, journal(begin(done), Commit(time="t")))
+    put_journal(tmp_path, rolled, journal(begin(rolled), RolledBack(time="t")))
+    put_journal(tmp_path, open_, journal(begin(open_), Mkdir(seq=1, path="a")))
+    put_journal(tmp_path, empty, b"")
+    found = {j.txn: j.parsed.state for j in read_open_journals(tmp_path)}
+    assert found == {open_: "unfinished", empty: "empty"}

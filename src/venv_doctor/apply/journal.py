@@ -400,6 +400,45 @@ def read_journals(root: Path) -> tuple[JournalFile, ...]:
     )
 
 
+def read_open_journals(root: Path) -> tuple[JournalFile, ...]:
+    """The journals that may still need recovery, read whole, oldest first.
+
+    A journal whose last line is a ``commit``, ``rolled-back`` or ``cleaned``
+    record ended, and is passed over after reading only its tail: a venv
+    keeps the journal of every fix, and recovery runs before every command.
+    Any other journal (unfinished, empty, damaged) is read and parsed whole.
+    """
+    found: list[JournalFile] = []
+    for txn in list_txn_ids(root):
+        path = journal_path(root, txn)
+        if path.exists() and not ended(path):
+            found.append(read_journal(root, txn))
+    return tuple(found)
+
+
+_ENDS = frozenset({Commit.OP, RolledBack.OP, Cleaned.OP})
+_TAIL = 4096  # far more than one commit, rolled-back or cleaned record
+
+
+def ended(path: Path) -> bool:
+    """Whether the journal at ``path`` provably ended, judged by its last line alone."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            handle.seek(max(0, size - _TAIL))
+            tail = handle.read()
+    except OSError:
+        return False
+    if not tail.endswith(b"\n"):
+        return False  # a record is whole only with its newline
+    last = tail[:-1].rpartition(b"\n")[2]
+    try:
+        record = json.loads(last)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and record.get("op") in _ENDS
+
+
 def fsync_dir(path: Path) -> None:
     """Make a folder's entries (new names, renames) durable, where the OS allows it."""
     if sys.platform == "win32":  # pragma: no cover - folders cannot be opened there

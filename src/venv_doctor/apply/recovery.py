@@ -29,6 +29,7 @@ from venv_doctor.apply.journal import (
     Replace,
     Restore,
     read_journals,
+    read_open_journals,
     trash_dir,
 )
 from venv_doctor.apply.lock import VenvLock
@@ -96,7 +97,7 @@ def recover(
     discarded: list[str] = []
     notes: list[str] = []
     with holding(root, lock) as held:
-        for journal in reversed(read_journals(held.root)):
+        for journal in reversed(read_open_journals(held.root)):
             state = journal.parsed.state
             if state == "empty":
                 _discard(held.root, journal)

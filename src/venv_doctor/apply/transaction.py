@@ -50,7 +50,7 @@ from venv_doctor.apply.journal import (
     list_txn_ids,
     new_txn_id,
     now_iso,
-    read_journals,
+    read_open_journals,
 )
 from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.trash import TrashSlots, VenvPath, move_to_trash, trash_path, venv_path
@@ -195,7 +195,7 @@ class Transaction:
             raise TransactionError("a transaction can only begin once")
         if not self.lock.held:
             raise TransactionError(f"the lock on {self.root} must be held", path=self.root)
-        unfinished = [j.txn for j in read_journals(self.root) if j.parsed.state in _UNFINISHED]
+        unfinished = [j.txn for j in read_open_journals(self.root) if j.parsed.state in _UNFINISHED]
         if unfinished:
             raise RecoveryNeededError(
                 f"an earlier change to {self.root} was interrupted ({', '.join(unfinished)})",

@@ -113,10 +113,8 @@ def _lock_from(params: dict[str, Any]) -> Any:
     return LockOptions(path=lockfile, disabled=disabled, selection=selection)
 
 
-@cli.command()
-@venv_options
-@click.option("--quick", is_flag=True, help="Check sizes and structure only; hash nothing.")
-@click.option(
+# check and fix: the same report formats (fix's JSON holds its plan and both checks).
+format_option = click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json"]),
@@ -124,6 +122,12 @@ def _lock_from(params: dict[str, Any]) -> Any:
     show_default=True,
     help="Text for people, JSON for programs (see docs/reference/json.md).",
 )
+
+
+@cli.command()
+@venv_options
+@click.option("--quick", is_flag=True, help="Check sizes and structure only; hash nothing.")
+@format_option
 @click.option(
     "--select",
     metavar="CODES",
@@ -185,14 +189,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
 @cli.command()
 @venv_options
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Text for people, JSON for programs.",
-)
+@format_option
 @click.option(
     "--find-links",
     multiple=True,

@@ -1,6 +1,6 @@
 import pytest
 
-from venv_doctor.activation import is_activate_script, venv_of_activate_script
+from venv_doctor.read.activation import is_activate_script, venv_of_activate_script
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fakevenv import SITE, FakeVenv
-from venv_doctor.findings import Finding
+from venv_doctor.diagnose.findings import Finding
 
 
 def codes(findings: list[Finding]) -> list[tuple[str, str | None, str | None]]:

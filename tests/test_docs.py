@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from venv_doctor.cli import cli
-from venv_doctor.findings import CODES
+from venv_doctor.diagnose.findings import CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -1,4 +1,4 @@
-from venv_doctor.editables import file_url_path, finder_mapping, pth_paths
+from venv_doctor.read.editables import file_url_path, finder_mapping, pth_paths
 
 
 def test_pth_paths_skips_comments_and_imports():

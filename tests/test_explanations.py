@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
+from venv_doctor.diagnose.explanations import EXPLANATIONS, explain_text, render_markdown
+from venv_doctor.diagnose.findings import CODES
 from venv_doctor.errors import UsageError
-from venv_doctor.explanations import EXPLANATIONS, explain_text, render_markdown
-from venv_doctor.findings import CODES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "reference" / "findings.md"
 
@@ -14,7 +14,8 @@ def test_every_code_is_explained():
 
 
 def test_docs_page_is_generated_from_the_explanations():
-    # Regenerate with: python -c "from venv_doctor.explanations import render_markdown as r;
+    # Regenerate with:
+    #   python -c "from venv_doctor.diagnose.explanations import render_markdown as r;
     #   open('docs/reference/findings.md', 'w').write(r())"
     assert DOCS.read_text() == render_markdown()
 

@@ -1,7 +1,7 @@
 import pytest
 
+from venv_doctor.diagnose.findings import CODES, Severity, parse_code_list
 from venv_doctor.errors import UsageError
-from venv_doctor.findings import CODES, Severity, parse_code_list
 
 ISSUED_CODES = {
     "file-missing",

@@ -22,11 +22,11 @@ from tests.support.index import LocalIndex
 from tests.support.tools import ImmutableFiles, Tools, write_pyproject
 from tests.support.wheels import WheelSpec, build_wheel
 from tests.test_fix import content_digest
-from venv_doctor.checking import LockOptions
+from venv_doctor.apply.wheelsource import wheel_getter
+from venv_doctor.commands.check import LockOptions
+from venv_doctor.commands.fix import FixOptions, run_fix
 from venv_doctor.errors import VenvDoctorError
-from venv_doctor.fixing import FixOptions, run_fix
-from venv_doctor.layout import read_layout
-from venv_doctor.wheelsource import wheel_getter
+from venv_doctor.read.layout import read_layout
 
 pytestmark = pytest.mark.slow
 

@@ -25,10 +25,10 @@ from tests.support.tools import ImmutableFiles, Tools, check_json, site_packages
 from tests.test_fix import assert_in_sync, content_digest
 from venv_doctor.apply import Step, TransactionError
 from venv_doctor.apply.journal import journal_dir, read_journals
-from venv_doctor.checking import LockOptions
-from venv_doctor.fixing import FixOptions, FixResult, run_fix
-from venv_doctor.layout import read_layout
-from venv_doctor.wheelsource import wheel_getter
+from venv_doctor.apply.wheelsource import wheel_getter
+from venv_doctor.commands.check import LockOptions
+from venv_doctor.commands.fix import FixOptions, FixResult, run_fix
+from venv_doctor.read.layout import read_layout
 
 pytestmark = pytest.mark.slow
 

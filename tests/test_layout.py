@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from venv_doctor.errors import InvalidVenvError, VenvNotFoundError
-from venv_doctor.layout import (
+from venv_doctor.read.layout import (
     find_venv,
     is_venv_own_script,
     is_venv_own_site_entry,

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.fixing import half_removed, venv_doctor
 from tests.support.tools import ImmutableFiles, Tools, check_json, site_packages
-from venv_doctor.findings import CODES, Finding
+from venv_doctor.diagnose.findings import CODES, Finding
 from venv_doctor.report.model import CheckResult
 from venv_doctor.report.nextstep import next_command
 

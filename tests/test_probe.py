@@ -10,8 +10,8 @@ import pytest
 from packaging.markers import default_environment
 from packaging.tags import Tag, sys_tags
 
-from venv_doctor.layout import read_layout
-from venv_doctor.probe import derive_probe, probe_interpreter, start_probe
+from venv_doctor.read.layout import read_layout
+from venv_doctor.read.probe import derive_probe, probe_interpreter, start_probe
 
 OTHER_PYTHONS = sorted(Path("/root/.pyenv/versions").glob("3.*/bin/python3"))
 

@@ -1,6 +1,6 @@
 import pytest
 
-from venv_doctor.records import is_bytecode, parse_record, venv_relative, venv_relatives
+from venv_doctor.read.records import is_bytecode, parse_record, venv_relative, venv_relatives
 
 
 def test_parse_record_reads_rows_and_keeps_going_after_bad_ones():

@@ -1,6 +1,6 @@
 import pytest
 
-from venv_doctor.relocate import record_hash, rewrite_paths, update_record
+from venv_doctor.plan.relocate import record_hash, rewrite_paths, update_record
 
 PAIRS = (("/old/proj/.venv", "/new/p/.venv"), ("/old/proj", "/new/p"))
 

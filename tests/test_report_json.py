@@ -2,7 +2,7 @@
 
 import json
 
-from venv_doctor.findings import Finding, Severity
+from venv_doctor.diagnose.findings import Finding, Severity
 from venv_doctor.report.json import SCHEMA_VERSION, render
 from venv_doctor.report.model import CheckResult
 

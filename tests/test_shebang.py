@@ -1,6 +1,6 @@
 import pytest
 
-from venv_doctor.shebang import (
+from venv_doctor.read.shebang import (
     interpreter_of_exe,
     interpreter_of_script,
     without_interpreter_flags,

@@ -96,7 +96,7 @@ _SELECTION = {
 
 
 def _lock_from(params: dict[str, Any]) -> Any:
-    from venv_doctor.checking import LockOptions
+    from venv_doctor.commands.check import LockOptions
 
     flags = {field: params.pop(option) for option, field in _SELECTION.items()}
     selection = None
@@ -152,7 +152,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
     """
 
     def work() -> int:
-        from venv_doctor.checking import run_check
+        from venv_doctor.commands.check import run_check
 
         lock = _lock_from(params)
         cwd = Path.cwd()
@@ -221,8 +221,8 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
     """
 
     def work() -> int:
-        from venv_doctor.fixing import FixOptions, run_fix
-        from venv_doctor.wheelsource import RichDownloadProgress, wheel_getter
+        from venv_doctor.apply.wheelsource import RichDownloadProgress, wheel_getter
+        from venv_doctor.commands.fix import FixOptions, run_fix
 
         lock = _lock_from(params)
         cwd = Path.cwd()
@@ -376,7 +376,7 @@ def trash_clean(ctx: click.Context, /, **params: Any) -> None:
 
 def _layout(params: dict[str, Any]) -> Any:
     """The venv that PATH / --venv (or the environment) names."""
-    from venv_doctor.checking import locate
+    from venv_doctor.commands.check import locate
 
     return locate(
         params["path"], venv_option=params["venv_option"], environ=os.environ, cwd=Path.cwd()
@@ -441,8 +441,8 @@ def scan(ctx: click.Context, /, **params: Any) -> None:
     """
 
     def work() -> int:
-        from venv_doctor.scanning import find_venvs, pipx_venvs_dir, uv_tools_dir
-        from venv_doctor.scanning import scan as scan_venvs
+        from venv_doctor.commands.scan import find_venvs, pipx_venvs_dir, uv_tools_dir
+        from venv_doctor.commands.scan import scan as scan_venvs
 
         roots: list[Path] = list(params["folders"])
         if params["uv_tools"] and (tools := uv_tools_dir(os.environ)) is not None:
@@ -484,7 +484,7 @@ def explain(ctx: click.Context, code: str | None) -> None:
 
     Without CODE, list every code.
     """
-    from venv_doctor.explanations import explain_text
+    from venv_doctor.diagnose.explanations import explain_text
 
     def work() -> int:
         click.echo(explain_text(code))
@@ -564,7 +564,7 @@ def _console(stderr: bool = False) -> Any:
 
 def _codes(incomplete: str, *, listed: bool) -> list[str]:
     """Finding codes that complete ``incomplete``; ``listed``: after the commas of a list."""
-    from venv_doctor.findings import CODES
+    from venv_doctor.diagnose.findings import CODES
 
     done, _, last = incomplete.rpartition(",") if listed else ("", "", incomplete)
     prefix = f"{done}," if done else ""

@@ -17,8 +17,8 @@ from tests.support.wheels import WheelSpec, build_wheel
 from venv_doctor.apply.build import unpack_sdist
 from venv_doctor.apply.wheel_errors import BuildError, OfflineError
 from venv_doctor.apply.wheels import FetchOptions, LocalWheel, Pin, WheelRequest, obtain_wheel
-from venv_doctor.installed import NormalizedName
 from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist
+from venv_doctor.read.installed import NormalizedName
 
 TAGS = linux_probe().tags
 BACKEND = (

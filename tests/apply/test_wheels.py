@@ -36,12 +36,12 @@ from venv_doctor.apply.wheels import (
     obtain_wheel,
     obtain_wheels,
 )
-from venv_doctor.installed import NormalizedName
-from venv_doctor.layout import read_layout
 from venv_doctor.lockfiles.selection import Selection
 from venv_doctor.lockfiles.uv_lock import parse_uv_lock, select_uv_lock
 from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist
-from venv_doctor.probe import probe_interpreter
+from venv_doctor.read.installed import NormalizedName
+from venv_doctor.read.layout import read_layout
+from venv_doctor.read.probe import probe_interpreter
 
 PROBE = linux_probe()
 TAGS = PROBE.tags

@@ -22,7 +22,7 @@ from tests.support.tools import BASE_PYTHON, clean_environ, find_uv, run
 from tests.support.wheels import WheelSpec, build_wheel
 from venv_doctor.apply import StepHook, Transaction, VenvLock
 from venv_doctor.apply.destination import install_wheel
-from venv_doctor.layout import read_layout
+from venv_doctor.read.layout import read_layout
 
 ALPHA = WheelSpec(
     name="alpha",

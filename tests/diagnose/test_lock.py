@@ -9,8 +9,8 @@ import pytest
 
 from venv_doctor.diagnose.lock import lock_findings, preserved_packages, source_problem
 from venv_doctor.diagnose.requirements import dependency_findings
-from venv_doctor.installed import InstalledDist, NormalizedName
 from venv_doctor.lockfiles.wanted import Source, WantedDist, WantedSet
+from venv_doctor.read.installed import InstalledDist, NormalizedName
 
 SITE = "lib/python3.11/site-packages"
 ENV = {"python_full_version": "3.11.7", "python_version": "3.11", "sys_platform": "linux"}

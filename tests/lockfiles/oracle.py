@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.support.tools import Tools, run
 from tests.support.wheels import WheelSpec, build_wheel
-from venv_doctor.installed import InstalledDist, read_distributions
+from venv_doctor.read.installed import InstalledDist, read_distributions
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lockfiles"
 BACKEND = FIXTURES / "_backend" / "vd_build.py"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from venv_doctor.probe import Probe, probe_from_facts
+from venv_doctor.read.probe import Probe, probe_from_facts
 
 
 def linux_probe(version: str = "3.11.7", **markers: str) -> Probe:

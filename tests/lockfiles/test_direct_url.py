@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from venv_doctor.installed import NormalizedName
 from venv_doctor.lockfiles.wanted import Source, from_direct_url
+from venv_doctor.read.installed import NormalizedName
 
 NAME = NormalizedName("app")
 

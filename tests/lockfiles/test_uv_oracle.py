@@ -18,9 +18,9 @@ from tests.lockfiles import oracle
 from tests.support.index import LocalIndex
 from tests.support.tools import BASE_PYTHON, Tools
 from venv_doctor.diagnose.lock import lock_findings, preserved_packages
-from venv_doctor.layout import read_layout
 from venv_doctor.lockfiles import Selection, load_wanted
-from venv_doctor.probe import probe_interpreter
+from venv_doctor.read.layout import read_layout
+from venv_doctor.read.probe import probe_interpreter
 
 pytestmark = pytest.mark.slow
 

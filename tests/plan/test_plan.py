@@ -8,9 +8,8 @@ import pytest
 
 from tests.support.fakevenv import SITE, FakeVenv
 from venv_doctor.diagnose import diagnose
-from venv_doctor.installed import NormalizedName
 from venv_doctor.lockfiles.wanted import Source, WantedDist, WantedSet
-from venv_doctor.plan import (
+from venv_doctor.plan.make import (
     DiscardPath,
     InstallDist,
     Plan,
@@ -20,6 +19,7 @@ from venv_doctor.plan import (
     RewriteFile,
     make_plan,
 )
+from venv_doctor.read.installed import NormalizedName
 
 
 @pytest.fixture

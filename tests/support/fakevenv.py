@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 from venv_doctor.diagnose import diagnose
-from venv_doctor.findings import Finding
-from venv_doctor.layout import read_layout
-from venv_doctor.scan import take_snapshot
-from venv_doctor.snapshot import Snapshot
+from venv_doctor.diagnose.findings import Finding
+from venv_doctor.read.layout import read_layout
+from venv_doctor.read.snapshot import Snapshot
+from venv_doctor.read.walk import take_snapshot
 
 SITE = "lib/python3.11/site-packages"
 

@@ -11,7 +11,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from venv_doctor.apply.holders import Holder, find_holders
     from venv_doctor.apply.lock import LockError, LockTimeoutError, VenvLock
     from venv_doctor.apply.recovery import RecoveryReport, UndoError, UndoReport, recover, undo
     from venv_doctor.apply.transaction import (
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
 # Where each name lives: imported on first use, so that ``check``, which needs
 # only a module or two of this package, does not import the transaction code.
 _HOME = {
-    "Holder": "holders",
-    "find_holders": "holders",
     "LockError": "lock",
     "LockTimeoutError": "lock",
     "VenvLock": "lock",
@@ -72,7 +69,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CleanReport",
-    "Holder",
     "LockError",
     "LockTimeoutError",
     "RecoveryNeededError",
@@ -89,7 +85,6 @@ __all__ = [
     "VenvLock",
     "WrittenFile",
     "clean_trash",
-    "find_holders",
     "list_trash",
     "recover",
     "undo",

@@ -30,7 +30,7 @@ from installer.utils import Scheme, construct_record_file, fix_shebang
 
 from venv_doctor.apply.transaction import Expected
 from venv_doctor.apply.trash import UnsafePathError, venv_path
-from venv_doctor.layout import VenvLayout
+from venv_doctor.read.layout import VenvLayout
 
 if TYPE_CHECKING:
     from installer.scripts import LauncherKind, ScriptSection

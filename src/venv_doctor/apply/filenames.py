@@ -14,7 +14,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from venv_doctor.installed import NormalizedName
+from venv_doctor.read.installed import NormalizedName
 
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
 # How many of the interpreter's tags an error shows: the rest are variations.

@@ -30,8 +30,8 @@ from venv_doctor.apply.fetch import redact
 from venv_doctor.apply.filenames import same_version, shown_tags, wheel_name
 from venv_doctor.apply.wheel_cache import WheelCache
 from venv_doctor.apply.wheel_errors import BuildError, Missing, OfflineError
-from venv_doctor.installed import NormalizedName
 from venv_doctor.lockfiles.wanted import Artifact, Source, best_wheel
+from venv_doctor.read.installed import NormalizedName
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

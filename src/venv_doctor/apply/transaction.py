@@ -30,7 +30,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Literal, TypeVar
 
-from venv_doctor.apply.holders import Holder, describe_holders, find_holders
 from venv_doctor.apply.journal import (
     STEP_KINDS,
     Begin,
@@ -56,6 +55,7 @@ from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.trash import TrashSlots, VenvPath, move_to_trash, trash_path, venv_path
 from venv_doctor.apply.trash import undo_step as _undo_step
 from venv_doctor.errors import VenvDoctorError
+from venv_doctor.read.holders import Holder, describe_holders, find_holders
 from venv_doctor.words import counted
 
 T = TypeVar("T")

@@ -50,8 +50,8 @@ from venv_doctor.apply.wheel_errors import (
     WheelError,
     WheelNotFoundError,
 )
-from venv_doctor.installed import NormalizedName
 from venv_doctor.lockfiles.wanted import Artifact, WantedDist, best_wheel
+from venv_doctor.read.installed import NormalizedName
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 CACHE_DIR_ENV = "VENV_DOCTOR_CACHE_DIR"

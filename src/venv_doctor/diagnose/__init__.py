@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from venv_doctor.diagnose import editables, files, interpreter, metadata, orphans, scripts
+from venv_doctor.diagnose.findings import Finding, sort_key
 from venv_doctor.diagnose.index import Index
-from venv_doctor.findings import Finding, sort_key
-from venv_doctor.snapshot import Snapshot
+from venv_doctor.read.snapshot import Snapshot
 
 Check = Callable[[Snapshot, Index], list[Finding]]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from venv_doctor.findings import CODES, Finding
-from venv_doctor.installed import InstalledDist
+from venv_doctor.diagnose.findings import CODES, Finding
+from venv_doctor.read.installed import InstalledDist
 
 
 def finding(

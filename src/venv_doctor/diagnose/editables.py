@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from venv_doctor.diagnose._make import finding
+from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
-from venv_doctor.findings import Finding
-from venv_doctor.installed import InstalledDist
-from venv_doctor.snapshot import EditablePointer, Snapshot
+from venv_doctor.read.installed import InstalledDist
+from venv_doctor.read.snapshot import EditablePointer, Snapshot
 
 
 def check(snapshot: Snapshot, index: Index) -> list[Finding]:

@@ -4,11 +4,11 @@ record-unsafe-path, record-malformed, cache-hardlink and unreadable."""
 from __future__ import annotations
 
 from venv_doctor.diagnose._make import finding, reinstall_hint
+from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
-from venv_doctor.findings import Finding
-from venv_doctor.installed import InstalledDist
-from venv_doctor.records import RecordRow, is_bytecode
-from venv_doctor.snapshot import (
+from venv_doctor.read.installed import InstalledDist
+from venv_doctor.read.records import RecordRow, is_bytecode
+from venv_doctor.read.snapshot import (
     DIR,
     FILE,
     LINK,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from venv_doctor.installed import InstalledDist
-from venv_doctor.snapshot import Snapshot
+from venv_doctor.read.installed import InstalledDist
+from venv_doctor.read.snapshot import Snapshot
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from venv_doctor.diagnose._make import finding
+from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
-from venv_doctor.findings import Finding
-from venv_doctor.snapshot import Snapshot
+from venv_doctor.read.snapshot import Snapshot
 
 _HINT = (
     "venv-doctor fix re-points it to a Python {version} on PATH, or to --python PATH; "

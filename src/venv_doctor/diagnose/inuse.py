@@ -6,10 +6,10 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable
 
-from venv_doctor.apply.holders import Holder
 from venv_doctor.diagnose._make import finding
-from venv_doctor.findings import Finding
-from venv_doctor.layout import VenvLayout
+from venv_doctor.diagnose.findings import Finding
+from venv_doctor.read.holders import Holder
+from venv_doctor.read.layout import VenvLayout
 
 # Per process, name this many files before summing up the rest.
 _SHOWN = 3

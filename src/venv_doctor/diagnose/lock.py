@@ -19,9 +19,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from venv_doctor.findings import CODES, Finding
-from venv_doctor.installed import InstalledDist
+from venv_doctor.diagnose.findings import CODES, Finding
 from venv_doctor.lockfiles.wanted import Source, WantedDist, WantedSet
+from venv_doctor.read.installed import InstalledDist
 
 # What `uv venv --seed` installs and `uv sync` then keeps (pyvenv.cfg: seed = true).
 SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel"})

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from venv_doctor.diagnose._make import finding
+from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
-from venv_doctor.findings import Finding
-from venv_doctor.installed import InstalledDist
-from venv_doctor.records import is_bytecode
-from venv_doctor.snapshot import FILE, LINK, TARGET_FILE, Snapshot
+from venv_doctor.read.installed import InstalledDist
+from venv_doctor.read.records import is_bytecode
+from venv_doctor.read.snapshot import FILE, LINK, TARGET_FILE, Snapshot
 
 _NO_WINNER_HINT = (
     "venv-doctor fix keeps one copy (the lockfile's version, if any) and purges the rest"

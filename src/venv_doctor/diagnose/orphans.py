@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from venv_doctor.diagnose._make import finding
+from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
-from venv_doctor.findings import Finding
-from venv_doctor.installed import METADATA_SUFFIXES
-from venv_doctor.layout import is_venv_own_script, is_venv_own_site_entry
-from venv_doctor.records import is_bytecode
-from venv_doctor.snapshot import DIR, Snapshot, is_stash_name
+from venv_doctor.read.installed import METADATA_SUFFIXES
+from venv_doctor.read.layout import is_venv_own_script, is_venv_own_site_entry
+from venv_doctor.read.records import is_bytecode
+from venv_doctor.read.snapshot import DIR, Snapshot, is_stash_name
 from venv_doctor.words import counted
 
 # Legacy editables: managed by easy_install, checked as editable pointers.

@@ -16,8 +16,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from venv_doctor.findings import CODES, Finding
-from venv_doctor.installed import InstalledDist
+from venv_doctor.diagnose.findings import CODES, Finding
+from venv_doctor.read.installed import InstalledDist
 
 _CODE = "dependency-unsatisfied"
 

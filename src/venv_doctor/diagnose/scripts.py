@@ -7,9 +7,9 @@ import ntpath
 import posixpath
 
 from venv_doctor.diagnose._make import finding
+from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
-from venv_doctor.findings import Finding
-from venv_doctor.snapshot import Snapshot
+from venv_doctor.read.snapshot import Snapshot
 
 
 def check(snapshot: Snapshot, index: Index) -> list[Finding]:

@@ -19,7 +19,7 @@ from venv_doctor.lockfiles.selection import Selection
 from venv_doctor.lockfiles.toml import loads_toml
 from venv_doctor.lockfiles.uv_lock import parse_default_groups, parse_uv_lock, select_uv_lock
 from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist, WantedSet
-from venv_doctor.probe import Probe
+from venv_doctor.read.probe import Probe
 
 __all__ = [
     "Artifact",

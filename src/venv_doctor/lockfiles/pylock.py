@@ -19,11 +19,11 @@ from packaging.pylock import (
 )
 
 from venv_doctor.errors import LockfileError
-from venv_doctor.installed import NormalizedName
 from venv_doctor.lockfiles.selection import Selection
 from venv_doctor.lockfiles.toml import loads_toml
 from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist, WantedSet
-from venv_doctor.probe import Probe
+from venv_doctor.read.installed import NormalizedName
+from venv_doctor.read.probe import Probe
 
 
 def parse_pylock(text: str, *, path: Path) -> Pylock:

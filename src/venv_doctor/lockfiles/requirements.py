@@ -29,9 +29,9 @@ from packaging.utils import (
 )
 
 from venv_doctor.errors import LockfileError
-from venv_doctor.installed import NormalizedName
 from venv_doctor.lockfiles.wanted import Source, WantedDist, WantedSet
-from venv_doctor.probe import Probe
+from venv_doctor.read.installed import NormalizedName
+from venv_doctor.read.probe import Probe
 
 # Options that stand alone on a line and say nothing about what is installed.
 _GLOBAL_OPTIONS = {

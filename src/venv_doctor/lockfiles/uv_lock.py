@@ -29,11 +29,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from venv_doctor.errors import LockfileError, UsageError
-from venv_doctor.installed import NormalizedName
 from venv_doctor.lockfiles.selection import Selection
 from venv_doctor.lockfiles.toml import loads_toml
 from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist, WantedSet, best_wheel
-from venv_doctor.probe import Probe
+from venv_doctor.read.installed import NormalizedName
+from venv_doctor.read.probe import Probe
 
 SUPPORTED_VERSION = 1
 DEFAULT_GROUPS: tuple[str, ...] = ("dev",)

@@ -16,7 +16,7 @@ from typing import Any
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from venv_doctor.installed import NormalizedName
+from venv_doctor.read.installed import NormalizedName
 
 # Where a distribution comes from.  "registry" is an index; the direct kinds
 # are what PEP 610 direct_url.json records after an install.
@@ -159,7 +159,7 @@ def from_direct_url(
     index by its name (where another project may use that name).  ``None``
     when ``info`` is missing or names nothing that can be fetched again.
     """
-    from venv_doctor.editables import file_url_path
+    from venv_doctor.read.editables import file_url_path
 
     url = info.get("url") if info else None
     if not isinstance(url, str) or info is None:

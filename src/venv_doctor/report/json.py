@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from venv_doctor.findings import Finding
+from venv_doctor.diagnose.findings import Finding
 from venv_doctor.report.model import CheckResult
 
 SCHEMA_VERSION = 1

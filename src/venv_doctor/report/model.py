@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from venv_doctor.findings import Finding, Severity
+from venv_doctor.diagnose.findings import Finding, Severity
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from venv_doctor.plan import (
+from venv_doctor.plan.make import (
     Action,
     DiscardPath,
     InstallDist,
@@ -19,7 +19,7 @@ from venv_doctor.words import counted
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from venv_doctor.fixing import FixResult
+    from venv_doctor.commands.fix import FixResult
 
 
 def action_line(action: Action) -> str:

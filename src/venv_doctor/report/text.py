@@ -6,7 +6,7 @@ import os
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from venv_doctor.findings import Finding, Severity
+from venv_doctor.diagnose.findings import Finding, Severity
 from venv_doctor.report.model import CheckResult
 from venv_doctor.report.nextstep import next_command
 from venv_doctor.words import counted

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from venv_doctor.installed import InstalledDist, Unreadable
-from venv_doctor.layout import VenvLayout
-from venv_doctor.records import RecordRow
+from venv_doctor.read.installed import InstalledDist, Unreadable
+from venv_doctor.read.layout import VenvLayout
+from venv_doctor.read.records import RecordRow
 
 # Entry kinds.
 FILE = "file"

@@ -17,16 +17,16 @@ from typing import Protocol
 
 from packaging.tags import Tag
 
+from venv_doctor.apply.execute import BaseInterpreter, execute
 from venv_doctor.apply.journal import JSONValue
 from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.recovery import RecoveryReport, recover
 from venv_doctor.apply.transaction import StepHook, Transaction
-from venv_doctor.checking import LockOptions, run_check
+from venv_doctor.commands.check import LockOptions, run_check
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
-from venv_doctor.execute import BaseInterpreter, execute
-from venv_doctor.layout import VenvLayout, read_layout
-from venv_doctor.plan import InstallDist, Plan, PlanOptions, make_plan
+from venv_doctor.plan.make import InstallDist, Plan, PlanOptions, make_plan
+from venv_doctor.read.layout import VenvLayout, read_layout
 from venv_doctor.report.model import CheckResult
 
 

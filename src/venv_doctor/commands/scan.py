@@ -164,9 +164,9 @@ def _xdg_data_home(environ: Mapping[str, str]) -> Path | None:
 
 def _check_one(venv: str, quick: bool, environ: dict[str, str]) -> ScanRow:
     """Run in a worker process: check one venv, never raise."""
-    from venv_doctor.checking import LockOptions, run_check
+    from venv_doctor.commands.check import LockOptions, run_check
     from venv_doctor.errors import VenvDoctorError
-    from venv_doctor.layout import read_layout
+    from venv_doctor.read.layout import read_layout
 
     try:
         layout = read_layout(Path(venv))

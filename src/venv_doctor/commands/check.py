@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from venv_doctor.config import load_settings
+from venv_doctor.commands.config import load_settings
 from venv_doctor.diagnose import Diagnosis
-from venv_doctor.findings import Finding, filter_findings, parse_code_list, sort_key
-from venv_doctor.installed import InstalledDist
-from venv_doctor.layout import VenvLayout, find_venv, read_layout
-from venv_doctor.probe import Probe, start_probe
+from venv_doctor.diagnose.findings import Finding, filter_findings, parse_code_list, sort_key
+from venv_doctor.read.installed import InstalledDist
+from venv_doctor.read.layout import VenvLayout, find_venv, read_layout
+from venv_doctor.read.probe import Probe, start_probe
+from venv_doctor.read.snapshot import Snapshot
+from venv_doctor.read.walk import HashProgress, read_venv
 from venv_doctor.report.model import CheckResult
-from venv_doctor.scan import HashProgress, read_venv
-from venv_doctor.snapshot import Snapshot
 
 if TYPE_CHECKING:
     # The lockfile readers (packaging.pylock, packaging.markers, TOML) are
@@ -113,8 +113,8 @@ def _beside_the_files(
 
     findings: list[Finding] = []
     if not quick:
-        from venv_doctor.apply.holders import find_users
         from venv_doctor.diagnose.inuse import in_use_findings
+        from venv_doctor.read.holders import find_users
 
         # After the probe has ended: only other processes are named.
         findings += in_use_findings(layout, find_users(str(layout.root), skip_pids=[os.getpid()]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from venv_doctor.findings import CODES
+from venv_doctor.diagnose.findings import CODES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,7 +229,7 @@ def render_markdown() -> str:
     lines = [
         "# Finding codes",
         "",
-        "<!-- Generated from src/venv_doctor/explanations.py; tests keep it in sync. -->",
+        "<!-- Generated from src/venv_doctor/diagnose/explanations.py; tests keep it in sync. -->",
         "",
         "Every finding has a stable code. Select or ignore codes with `--select` and `--ignore`"
         " (comma lists), or in `[tool.venv-doctor]`. Findings of severity `error` or `warning`"

@@ -15,17 +15,17 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from venv_doctor.editables import file_url_path, finder_mapping, is_editable_finder, pth_paths
-from venv_doctor.installed import (
+from venv_doctor.read.editables import file_url_path, finder_mapping, is_editable_finder, pth_paths
+from venv_doctor.read.installed import (
     METADATA_SUFFIXES,
     InstalledDist,
     Unreadable,
     read_distribution,
 )
-from venv_doctor.layout import VenvLayout, is_venv_own_script
-from venv_doctor.readfile import read_regular
-from venv_doctor.records import venv_relatives
-from venv_doctor.snapshot import (
+from venv_doctor.read.layout import VenvLayout, is_venv_own_script
+from venv_doctor.read.readfile import read_regular
+from venv_doctor.read.records import venv_relatives
+from venv_doctor.read.snapshot import (
     DIR,
     FILE,
     LINK,
@@ -45,7 +45,7 @@ from venv_doctor.snapshot import (
 )
 
 if TYPE_CHECKING:
-    from venv_doctor.hashing import Hasher, Job
+    from venv_doctor.read.hashing import Hasher, Job
 
 
 class HashProgress(Protocol):
@@ -104,7 +104,7 @@ def read_venv(
     # RECORDs first: helper threads hash the big files each lists meanwhile.
     hasher = None
     if hashes:
-        from venv_doctor.hashing import Hasher
+        from venv_doctor.read.hashing import Hasher
 
         hasher = Hasher(root, workers)
     try:
@@ -501,7 +501,7 @@ def _early_jobs(owned: Iterable[tuple[OwnedFile, ...]]) -> list[Job]:
     ``_hash_jobs`` then decides which are hashed: the digests of the others
     are dropped.
     """
-    from venv_doctor.hashing import BIG_FILE, available
+    from venv_doctor.read.hashing import BIG_FILE, available
 
     early: dict[str, Job] = {}
     for files in owned:
@@ -532,7 +532,7 @@ def _hash_jobs(owned: Iterable[tuple[OwnedFile, ...]], tree: Mapping[str, Entry]
 
     A file whose size differs is modified whatever its hash, so it is not read.
     """
-    from venv_doctor.hashing import available
+    from venv_doctor.read.hashing import available
 
     jobs: dict[str, Job] = {}
     for files in owned:
@@ -556,7 +556,7 @@ def _read_shebangs(
     layout: VenvLayout, tree: Mapping[str, Entry], scripts_rel: str, unreadable: list[Unreadable]
 ) -> dict[str, str]:
     """The interpreter each script in the scripts folder names, when it names one."""
-    from venv_doctor.shebang import interpreter_of_exe, interpreter_of_script
+    from venv_doctor.read.shebang import interpreter_of_exe, interpreter_of_script
 
     found: dict[str, str] = {}
     prefix = scripts_rel + "/"
@@ -589,7 +589,7 @@ def _read_activations(
     Only regular files directly in the scripts folder are read, and never
     through a link: not when the scripts folder itself is one.
     """
-    from venv_doctor.activation import is_activate_script, venv_of_activate_script
+    from venv_doctor.read.activation import is_activate_script, venv_of_activate_script
 
     found: dict[str, str] = {}
     if os.path.islink(layout.scripts):
@@ -627,8 +627,8 @@ def _flagless_digests(
     import base64
     import hashlib
 
-    from venv_doctor.hashing import available
-    from venv_doctor.shebang import without_interpreter_flags
+    from venv_doctor.read.hashing import available
+    from venv_doctor.read.shebang import without_interpreter_flags
 
     found: dict[str, tuple[int, str]] = {}
     prefix = scripts_rel + "/"

@@ -32,7 +32,7 @@ from typing import Any
 from packaging import tags as _tags
 from packaging.tags import Tag
 
-from venv_doctor.layout import VenvLayout
+from venv_doctor.read.layout import VenvLayout
 
 DEFAULT_TIMEOUT = 15.0
 

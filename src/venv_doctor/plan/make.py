@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 
 from packaging.version import InvalidVersion, Version
 
+from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
-from venv_doctor.editables import file_url_path
-from venv_doctor.findings import Finding
-from venv_doctor.installed import InstalledDist, NormalizedName
 from venv_doctor.lockfiles.wanted import WantedDist, WantedSet, from_direct_url
-from venv_doctor.records import is_bytecode
-from venv_doctor.relocate import rewrite_paths
-from venv_doctor.snapshot import DIR, Snapshot
+from venv_doctor.plan.relocate import rewrite_paths
+from venv_doctor.read.editables import file_url_path
+from venv_doctor.read.installed import InstalledDist, NormalizedName
+from venv_doctor.read.records import is_bytecode
+from venv_doctor.read.snapshot import DIR, Snapshot
 
 # Findings that make a distribution's installed files untrustworthy: reinstall.
 DAMAGE = frozenset(

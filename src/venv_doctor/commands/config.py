@@ -16,8 +16,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from venv_doctor.diagnose.findings import CODES, Finding
 from venv_doctor.errors import UsageError
-from venv_doctor.findings import CODES, Finding
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -29,7 +29,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 
-from venv_doctor.installed import Unreadable
+from venv_doctor.read.installed import Unreadable
 
 Job = tuple[str, str, int]  # venv-relative path, hash algorithm, size
 

@@ -15,8 +15,8 @@ from typing import Any, NewType
 
 from packaging.utils import canonicalize_name
 
-from venv_doctor.readfile import read_regular
-from venv_doctor.records import RecordProblem, RecordRow, parse_record
+from venv_doctor.read.readfile import read_regular
+from venv_doctor.read.records import RecordProblem, RecordRow, parse_record
 
 NormalizedName = NewType("NormalizedName", str)
 

@@ -24,11 +24,12 @@ from tests.support.fixing import Run, venv_doctor
 from tests.support.tools import ImmutableFiles, Tools, check_json, site_packages
 from tests.test_fix import assert_in_sync, content_digest
 from venv_doctor.apply import Step, TransactionError
-from venv_doctor.apply.journal import journal_dir, read_journals
 from venv_doctor.apply.wheelsource import wheel_getter
 from venv_doctor.commands.check import LockOptions
-from venv_doctor.commands.fix import FixOptions, FixResult, run_fix
+from venv_doctor.commands.fix import FixOptions, run_fix
+from venv_doctor.read.journal import journal_dir, read_journals
 from venv_doctor.read.layout import read_layout
+from venv_doctor.report.model import FixResult
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.fakevenv import SITE, FakeVenv, digest
-from venv_doctor.diagnose import diagnose
+from venv_doctor.diagnose.run import diagnose
 from venv_doctor.read.layout import read_layout
 from venv_doctor.read.snapshot import DIR, FILE, OTHER, Snapshot
 from venv_doctor.read.walk import read_venv, take_snapshot

@@ -17,7 +17,7 @@ import pytest
 
 from tests.apply.venvs import assert_same_tree, copy_venv, tree
 from venv_doctor.apply import VenvLock, recover, undo
-from venv_doctor.apply.journal import read_journals
+from venv_doctor.read.journal import read_journals
 
 pytestmark = pytest.mark.slow
 

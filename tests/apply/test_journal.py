@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from venv_doctor.apply.journal import (
+from venv_doctor.apply.journal import JournalWriter, encode_record, new_txn_id
+from venv_doctor.read.journal import (
     Begin,
     Cleaned,
     Commit,
     Create,
     JournalError,
-    JournalWriter,
     Mkdir,
     Move,
     Record,
@@ -21,9 +21,7 @@ from venv_doctor.apply.journal import (
     RolledBack,
     Undone,
     Written,
-    encode_record,
     ended,
-    new_txn_id,
     parse_journal,
     read_journal,
     read_open_journals,

@@ -38,7 +38,7 @@ from venv_doctor.apply import (
     undo,
 )
 from venv_doctor.apply.destination import install_wheel
-from venv_doctor.apply.journal import Undone, read_journals
+from venv_doctor.read.journal import Undone, read_journals
 from venv_doctor.read.layout import read_layout
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fakevenv import SITE, FakeVenv
-from venv_doctor.diagnose import diagnose
+from venv_doctor.diagnose.run import diagnose
 from venv_doctor.lockfiles.wanted import Source, WantedDist, WantedSet
 from venv_doctor.plan.make import (
     DiscardPath,

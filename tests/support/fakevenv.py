@@ -12,8 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from venv_doctor.diagnose import diagnose
 from venv_doctor.diagnose.findings import Finding
+from venv_doctor.diagnose.run import diagnose
 from venv_doctor.read.layout import read_layout
 from venv_doctor.read.snapshot import Snapshot
 from venv_doctor.read.walk import take_snapshot

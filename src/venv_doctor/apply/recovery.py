@@ -19,19 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from venv_doctor.apply.journal import (
-    Create,
-    JournalFile,
-    JournalWriter,
-    Mkdir,
-    Move,
-    ParsedJournal,
-    Replace,
-    Restore,
-    read_journals,
-    read_open_journals,
-    trash_dir,
-)
+from venv_doctor.apply.journal import JournalWriter
 from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.transaction import (
     RecoveryNeededError,
@@ -42,6 +30,18 @@ from venv_doctor.apply.transaction import (
 )
 from venv_doctor.apply.trash import trash_path, venv_path
 from venv_doctor.errors import VenvDoctorError
+from venv_doctor.read.journal import (
+    Create,
+    JournalFile,
+    Mkdir,
+    Move,
+    ParsedJournal,
+    Replace,
+    Restore,
+    read_journals,
+    read_open_journals,
+    trash_dir,
+)
 from venv_doctor.words import counted
 
 

@@ -30,12 +30,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Literal, TypeVar
 
-from venv_doctor.apply.journal import (
+from venv_doctor.apply.journal import JournalWriter, new_txn_id, now_iso
+from venv_doctor.apply.lock import VenvLock
+from venv_doctor.apply.trash import TrashSlots, VenvPath, move_to_trash, trash_path, venv_path
+from venv_doctor.apply.trash import undo_step as _undo_step
+from venv_doctor.errors import VenvDoctorError
+from venv_doctor.read.holders import Holder, describe_holders, find_holders
+from venv_doctor.read.journal import (
     STEP_KINDS,
     Begin,
     Commit,
     Create,
-    JournalWriter,
     JSONValue,
     Mkdir,
     Move,
@@ -47,15 +52,8 @@ from venv_doctor.apply.journal import (
     Undone,
     Written,
     list_txn_ids,
-    new_txn_id,
-    now_iso,
     read_open_journals,
 )
-from venv_doctor.apply.lock import VenvLock
-from venv_doctor.apply.trash import TrashSlots, VenvPath, move_to_trash, trash_path, venv_path
-from venv_doctor.apply.trash import undo_step as _undo_step
-from venv_doctor.errors import VenvDoctorError
-from venv_doctor.read.holders import Holder, describe_holders, find_holders
 from venv_doctor.words import counted
 
 T = TypeVar("T")
@@ -790,7 +788,7 @@ def _make_durable(root: Path, files: Sequence[str], folders: set[str]) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-    from venv_doctor.apply.journal import fsync_dir  # pragma: no cover
+    from venv_doctor.apply.journal import fsync_dir
 
     for folder in folders:  # pragma: no cover
         with contextlib.suppress(FileNotFoundError):

@@ -22,26 +22,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from venv_doctor.apply.journal import (
+from venv_doctor.apply.journal import JournalWriter, fsync_dir, now_iso
+from venv_doctor.apply.lock import LOCK_NAME, VenvLock
+from venv_doctor.errors import VenvDoctorError
+from venv_doctor.read.journal import (
     STATE_DIR,
     Cleaned,
     Create,
     JournalFile,
-    JournalWriter,
     Mkdir,
     Replace,
     Restore,
     State,
     StepRecord,
-    fsync_dir,
     journal_path,
     list_txn_ids,
-    now_iso,
     read_journal,
     trash_dir,
 )
-from venv_doctor.apply.lock import LOCK_NAME, VenvLock
-from venv_doctor.errors import VenvDoctorError
 
 
 class UnsafePathError(VenvDoctorError):

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from venv_doctor.commands.config import load_settings
-from venv_doctor.diagnose import Diagnosis
 from venv_doctor.diagnose.findings import Finding, filter_findings, parse_code_list, sort_key
+from venv_doctor.diagnose.run import Diagnosis
 from venv_doctor.read.installed import InstalledDist
 from venv_doctor.read.layout import VenvLayout, find_venv, read_layout
 from venv_doctor.read.probe import Probe, start_probe

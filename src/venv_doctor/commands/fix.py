@@ -11,14 +11,13 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from packaging.tags import Tag
 
 from venv_doctor.apply.execute import BaseInterpreter, execute
-from venv_doctor.apply.journal import JSONValue
 from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.recovery import RecoveryReport, recover
 from venv_doctor.apply.transaction import StepHook, Transaction
@@ -26,8 +25,9 @@ from venv_doctor.commands.check import LockOptions, run_check
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.plan.make import InstallDist, Plan, PlanOptions, make_plan
+from venv_doctor.read.journal import JSONValue
 from venv_doctor.read.layout import VenvLayout, read_layout
-from venv_doctor.report.model import CheckResult
+from venv_doctor.report.model import CheckResult, FixResult
 
 
 class WheelGetter(Protocol):
@@ -47,21 +47,6 @@ class FixOptions:
     dry_run: bool = False
     purge_orphans: bool = False
     python: Path | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FixResult:
-    before: CheckResult
-    plan: Plan
-    recovered: RecoveryReport | None = None
-    transaction: str | None = None
-    after: CheckResult | None = None
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def healthy(self) -> bool:
-        final = self.after or self.before
-        return not final.failed
 
 
 class InterpreterNotFoundError(VenvDoctorError):

@@ -12,10 +12,9 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
-from venv_doctor.report.model import CheckResult
+from venv_doctor.report.model import ScanRow
 
 # Folders that never hold a venv worth checking, and can be huge.
 _SKIP = frozenset(
@@ -33,32 +32,6 @@ _SKIP = frozenset(
         ".Trash",
     }
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScanRow:
-    """The outcome of checking one venv: a result, or why it could not be checked."""
-
-    venv: str
-    result: CheckResult | None = None
-    error: str | None = None
-
-    @property
-    def worst(self) -> str:
-        if self.error is not None:
-            return "unchecked"
-        assert self.result is not None  # noqa: S101 - one of the two is always set
-        counts = self.result.counts()
-        for severity in ("error", "warning", "info"):
-            if counts[severity]:
-                return severity
-        return "ok"
-
-    @property
-    def problems(self) -> int:
-        if self.result is None:
-            return 0
-        return sum(1 for finding in self.result.findings if finding.fails)
 
 
 def find_venvs(roots: Iterable[Path]) -> Iterator[Path]:

@@ -1,57 +1,6 @@
 """Pure checks: a ``Snapshot`` in, ``Finding`` objects out.
 
 No module in this package opens a file, runs a process or prints.  Each check
-reports everything it sees; none stops at the first problem.
+reports everything it sees; none stops at the first problem.  ``run`` runs them
+all; ``findings`` is the catalogue of codes and ``explanations`` their long text.
 """
-
-from __future__ import annotations
-
-from collections.abc import Callable
-
-from venv_doctor.diagnose import editables, files, interpreter, metadata, orphans, scripts
-from venv_doctor.diagnose.findings import Finding, sort_key
-from venv_doctor.diagnose.index import Index
-from venv_doctor.read.snapshot import Snapshot
-
-Check = Callable[[Snapshot, Index], list[Finding]]
-
-CHECKS: tuple[Check, ...] = (
-    interpreter.check,
-    metadata.check,
-    files.check,
-    orphans.check,
-    scripts.check,
-    editables.check,
-)
-
-
-# The checks that read no file digest: they may run on a snapshot whose files
-# are still being hashed (``Snapshot.hashes`` empty).
-WITHOUT_DIGESTS: frozenset[Check] = frozenset(
-    {interpreter.check, orphans.check, scripts.check, editables.check}
-)
-
-
-def diagnose(snapshot: Snapshot) -> list[Finding]:
-    """Every finding about the venv in ``snapshot``, worst first."""
-    return Diagnosis(snapshot).finish(snapshot)
-
-
-class Diagnosis:
-    """``diagnose`` in two steps: the checks that need no digest first, on a snapshot
-    whose files are still being hashed; the others once it is complete."""
-
-    def __init__(self, unhashed: Snapshot) -> None:
-        self._index = Index.build(unhashed)
-        self._found = {
-            check: check(unhashed, self._index) for check in CHECKS if check in WITHOUT_DIGESTS
-        }
-
-    def finish(self, snapshot: Snapshot) -> list[Finding]:
-        """Every finding, worst first; ``snapshot`` is the complete one, with its digests."""
-        found: list[Finding] = []
-        for check in CHECKS:
-            early = self._found.get(check)
-            found.extend(check(snapshot, self._index) if early is None else early)
-        found.sort(key=sort_key)
-        return found

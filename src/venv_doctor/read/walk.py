@@ -268,8 +268,8 @@ def _interrupted(layout: VenvLayout) -> tuple[str, ...]:
     """Transactions of an earlier ``fix`` that a crash left half done (read only)."""
     if not os.path.isdir(os.path.join(layout.root, ".venv-doctor")):
         return ()
-    from venv_doctor.apply.journal import read_open_journals
     from venv_doctor.errors import VenvDoctorError
+    from venv_doctor.read.journal import read_open_journals
 
     try:
         journals = read_open_journals(layout.root)

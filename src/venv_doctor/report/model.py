@@ -1,11 +1,16 @@
-"""The result of one ``check``, as the reports see it."""
+"""The results of ``check``, ``fix`` and ``scan``, as the reports see them."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from venv_doctor.diagnose.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from venv_doctor.apply.recovery import RecoveryReport
+    from venv_doctor.plan.make import Plan
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,3 +33,46 @@ class CheckResult:
 
     def code_counts(self) -> dict[str, int]:
         return dict(sorted(Counter(f.code for f in self.findings).items()))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixResult:
+    """What ``fix`` found, planned and did, and the check after it."""
+
+    before: CheckResult
+    plan: Plan
+    recovered: RecoveryReport | None = None
+    transaction: str | None = None
+    after: CheckResult | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def healthy(self) -> bool:
+        final = self.after or self.before
+        return not final.failed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanRow:
+    """The outcome of checking one venv: a result, or why it could not be checked."""
+
+    venv: str
+    result: CheckResult | None = None
+    error: str | None = None
+
+    @property
+    def worst(self) -> str:
+        if self.error is not None:
+            return "unchecked"
+        assert self.result is not None  # noqa: S101 - one of the two is always set
+        counts = self.result.counts()
+        for severity in ("error", "warning", "info"):
+            if counts[severity]:
+                return severity
+        return "ok"
+
+    @property
+    def problems(self) -> int:
+        if self.result is None:
+            return 0
+        return sum(1 for finding in self.result.findings if finding.fails)

@@ -19,7 +19,7 @@ from venv_doctor.words import counted
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from venv_doctor.commands.fix import FixResult
+    from venv_doctor.report.model import FixResult
 
 
 def action_line(action: Action) -> str:

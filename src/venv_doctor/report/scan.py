@@ -11,7 +11,7 @@ from venv_doctor.report.json import check_dict
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from venv_doctor.commands.scan import ScanRow
+    from venv_doctor.report.model import ScanRow
 
 _STYLE = {
     "error": "bold red",

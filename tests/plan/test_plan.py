@@ -9,7 +9,7 @@ import pytest
 from tests.support.fakevenv import SITE, FakeVenv
 from venv_doctor.diagnose.run import diagnose
 from venv_doctor.lockfiles.wanted import Source, WantedDist, WantedSet
-from venv_doctor.plan.make import (
+from venv_doctor.plan.actions import (
     DiscardPath,
     InstallDist,
     Plan,
@@ -17,8 +17,8 @@ from venv_doctor.plan.make import (
     RemoveDist,
     Repoint,
     RewriteFile,
-    make_plan,
 )
+from venv_doctor.plan.make import make_plan
 from venv_doctor.read.installed import NormalizedName
 
 

@@ -19,7 +19,14 @@ from typing import Any
 from venv_doctor.apply.destination import install_wheel
 from venv_doctor.apply.transaction import Transaction
 from venv_doctor.lockfiles.wanted import Source
-from venv_doctor.plan.make import DiscardPath, InstallDist, Plan, RemoveDist, Repoint, RewriteFile
+from venv_doctor.plan.actions import (
+    DiscardPath,
+    InstallDist,
+    Plan,
+    RemoveDist,
+    Repoint,
+    RewriteFile,
+)
 from venv_doctor.plan.relocate import record_hash, rewrite_paths, update_record
 from venv_doctor.read.layout import parse_pyvenv_cfg
 from venv_doctor.read.readfile import read_regular

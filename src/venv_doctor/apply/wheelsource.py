@@ -16,7 +16,7 @@ from venv_doctor.apply.wheels import (
     WheelRequest,
     obtain_wheels,
 )
-from venv_doctor.plan.make import InstallDist
+from venv_doctor.plan.actions import InstallDist
 
 WheelGetter = Callable[[Sequence[InstallDist], Sequence[Tag]], dict[str, Path]]
 

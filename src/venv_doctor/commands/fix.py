@@ -24,7 +24,8 @@ from venv_doctor.apply.transaction import StepHook, Transaction
 from venv_doctor.commands.check import LockOptions, run_check
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
-from venv_doctor.plan.make import InstallDist, Plan, PlanOptions, make_plan
+from venv_doctor.plan.actions import InstallDist, Plan, PlanOptions
+from venv_doctor.plan.make import make_plan
 from venv_doctor.read.journal import JSONValue
 from venv_doctor.read.layout import VenvLayout, read_layout
 from venv_doctor.report.model import CheckResult, FixResult

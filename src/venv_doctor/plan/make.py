@@ -16,18 +16,25 @@ Rules that keep a fix from losing anything:
 
 from __future__ import annotations
 
-import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
 from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
 from venv_doctor.lockfiles.wanted import WantedDist, WantedSet, from_direct_url
-from venv_doctor.plan.relocate import rewrite_paths
-from venv_doctor.read.editables import file_url_path
+from venv_doctor.plan.actions import (
+    Action,
+    DiscardPath,
+    InstallDist,
+    Plan,
+    PlanOptions,
+    RemoveDist,
+    RewriteFile,
+)
+from venv_doctor.plan.moved import move_pairs, moved_source_only, relocations, repoint_action
 from venv_doctor.read.installed import InstalledDist, NormalizedName
 from venv_doctor.read.records import is_bytecode
 from venv_doctor.read.snapshot import DIR, Snapshot
@@ -47,93 +54,6 @@ DAMAGE = frozenset(
 _NOT_ACTED_ON = frozenset({"cache-hardlink", "unreadable"})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RemoveDist:
-    """Move a distribution's files to the trash.
-
-    ``paths`` are venv-relative; a folder in it goes whole (every file below it
-    is this distribution's or a remnant).  ``kept`` lists RECORD entries that
-    stay because a staying distribution owns them too.
-    """
-
-    package: str
-    version: str | None
-    meta_dir: str
-    paths: tuple[str, ...]
-    kept: tuple[str, ...]
-    reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InstallDist:
-    """Install a distribution from a verified wheel, by copying.
-
-    ``wanted`` is the lock's entry; without a lockfile it is ``None`` and the
-    same name and version are fetched again.
-    """
-
-    package: str
-    version: str | None
-    wanted: WantedDist | None
-    reason: str
-    requested: bool = False  # write REQUESTED, as the installer the venv came from did
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DiscardPath:
-    """Move one path that belongs to no distribution to the trash."""
-
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RewriteFile:
-    """Write a new copy of a file with old paths replaced, and fix its RECORD row.
-
-    ``replacements`` are (old, new) absolute path prefixes; ``owner`` is the
-    metadata folder whose RECORD lists the file, if any.
-    """
-
-    path: str
-    owner: str | None
-    replacements: tuple[tuple[str, str], ...]
-    reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Repoint:
-    """Point the venv at another base interpreter of the same version."""
-
-    python: str
-    version: str | None
-    reason: str
-
-
-Action = RemoveDist | InstallDist | DiscardPath | RewriteFile | Repoint
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Plan:
-    """What ``fix`` will do, in order, and the findings it cannot act on."""
-
-    actions: tuple[Action, ...]
-    unresolved: tuple[Finding, ...] = ()
-    lockfile: str | None = None
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def empty(self) -> bool:
-        return not self.actions
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlanOptions:
-    purge_orphans: bool = False
-    python: str | None = None  # a base interpreter to re-point to, found by the caller
-    keep: frozenset[str] = frozenset()  # names never removed as extraneous (uv's seed packages)
-
-
 def make_plan(
     snapshot: Snapshot,
     findings: Sequence[Finding],
@@ -144,14 +64,14 @@ def make_plan(
     index = Index.build(snapshot)
     damaged = _damaged(findings, index)
     notes: list[str] = []
-    pairs = _move_pairs(snapshot, findings, notes)
+    pairs = move_pairs(snapshot, findings, notes)
     decision = _decide(snapshot, findings, wanted, damaged, options, pairs)
     staying = [d for d in snapshot.dists if d.meta_dir not in decision.remove]
     staying_owned = _owned_by(snapshot, staying)
 
     actions: list[Action] = []
     unresolved: list[Finding] = []
-    repoint = _repoint(snapshot, findings, options, unresolved)
+    repoint = repoint_action(snapshot, findings, options, unresolved)
     if repoint is not None:
         actions.append(repoint)
 
@@ -163,7 +83,7 @@ def make_plan(
         actions.append(action)
     actions.extend(_discards(snapshot, findings, claimed, staying_owned, options.purge_orphans))
     actions.extend(decision.installs)
-    actions.extend(_relocations(snapshot, findings, index, decision.remove, pairs))
+    actions.extend(relocations(snapshot, findings, index, decision.remove, pairs))
 
     done = _Done.of(actions)
     unresolved.extend(
@@ -255,7 +175,7 @@ def _decide(
                 and _version_equal(dist.version, version)
                 and (
                     (dist.name, dist.version) not in source_wrong
-                    or _moved_source_only(dist, want, pairs)
+                    or moved_source_only(dist, want, pairs)
                 )
             ),
             None,
@@ -494,130 +414,6 @@ def _loose_files_go(
     return bool(loose) and all(done.is_gone(rel) for rel in loose)
 
 
-# -- a moved venv ---------------------------------------------------------------------
-
-
-def _move_pairs(
-    snapshot: Snapshot, findings: Iterable[Finding], notes: list[str]
-) -> tuple[tuple[str, str], ...]:
-    """(old, new) path prefixes when the venv (and its project) moved.
-
-    Read from the launchers and activate scripts that name the old place.
-    """
-    stale = [f.path for f in findings if f.code == "script-stale-shebang" and f.path]
-    if not stale:
-        return ()
-    root = str(snapshot.layout.root)
-    olds = {_old_place(snapshot, path) for path in stale}
-    if len(olds) != 1 or None in olds:
-        notes.append(
-            "launchers or activate scripts name several other venvs: none is rewritten; "
-            "reinstall the launchers and recreate the venv for its activate scripts"
-        )
-        return ()
-    old_root = str(olds.pop())
-    replacements = [(old_root, root)]
-    old_project, new_project = posixpath.dirname(old_root), posixpath.dirname(root)
-    if posixpath.basename(old_root) == posixpath.basename(root) and old_project != new_project:
-        replacements.append((old_project, new_project))
-    return tuple(replacements)
-
-
-def _moved_source_only(
-    dist: InstalledDist, want: WantedDist | None, pairs: Sequence[tuple[str, str]]
-) -> bool:
-    """Whether rewriting paths after the move makes ``dist``'s source the lock's."""
-    if not pairs or want is None or want.source.path is None or dist.direct_url is None:
-        return False
-    url = dist.direct_url.get("url")
-    if not isinstance(url, str):
-        return False
-    moved = rewrite_paths(url.encode(), pairs).decode()
-    local = file_url_path(moved)
-    return local is not None and posixpath.normpath(local) == posixpath.normpath(want.source.path)
-
-
-def _relocations(
-    snapshot: Snapshot,
-    findings: Iterable[Finding],
-    index: Index,
-    removed: Mapping[str, str],
-    pairs: tuple[tuple[str, str], ...],
-) -> list[RewriteFile]:
-    """Rewrite launchers, activate scripts and editable pointers after a move."""
-    if not pairs:
-        return []
-    stale = {f.path for f in findings if f.code == "script-stale-shebang" and f.path}
-    actions: list[RewriteFile] = []
-    for rel in sorted(snapshot.tree):
-        owner = index.owner(rel)
-        if owner is not None and owner.meta_dir in removed:
-            continue
-        name = rel.rpartition("/")[2]
-        if rel in stale and rel in snapshot.activations:
-            reason = "activate script names the venv's old place"
-        elif rel in stale:
-            reason = "launcher names the interpreter of the venv's old place"
-        elif rel.rpartition("/")[0] in snapshot.site_rels and (
-            name.endswith(".pth") or name.startswith("__editable__")
-        ):
-            reason = "editable pointer names the project's old place"
-        elif name == "direct_url.json" and owner is not None:
-            reason = "direct_url.json names the project's old place"
-        else:
-            continue
-        actions.append(
-            RewriteFile(
-                path=rel, owner=owner.meta_dir if owner else None, replacements=pairs, reason=reason
-            )
-        )
-    return actions
-
-
-def _old_place(snapshot: Snapshot, path: str) -> str | None:
-    """The venv folder a stale launcher or activate script names, ``/``-separated."""
-    windows = snapshot.layout.windows
-    interpreter = snapshot.shebangs.get(path)
-    if interpreter is not None:
-        return _old_root(interpreter, windows)
-    venv = snapshot.activations.get(path)
-    if venv is None:
-        return None
-    venv = venv.replace("\\", "/") if windows else venv
-    return posixpath.normpath(venv)
-
-
-def _old_root(interpreter: str, windows: bool) -> str | None:
-    """``/old/.venv/bin/python`` -> ``/old/.venv``."""
-    path = interpreter.replace("\\", "/") if windows else interpreter
-    scripts = posixpath.dirname(path)
-    if posixpath.basename(scripts).lower() not in {"bin", "scripts"}:
-        return None
-    return posixpath.dirname(scripts)
-
-
-# -- a lost base interpreter ------------------------------------------------------------
-
-
-def _repoint(
-    snapshot: Snapshot,
-    findings: Iterable[Finding],
-    options: PlanOptions,
-    unresolved: list[Finding],
-) -> Repoint | None:
-    missing = [f for f in findings if f.code == "interpreter-missing"]
-    if not missing:
-        return None
-    if options.python is None:
-        unresolved.extend(missing)
-        return None
-    return Repoint(
-        python=options.python,
-        version=snapshot.layout.version,
-        reason=f"the base interpreter is gone; use {options.python}",
-    )
-
-
 # -- bookkeeping --------------------------------------------------------------------------
 
 
@@ -667,7 +463,7 @@ class _Done:
                 return True
         if finding.code == "lock-source-mismatch" and path is not None:
             # A distribution kept only when rewriting its direct_url.json after
-            # a move makes its source the lock's (``_moved_source_only``).
+            # a move makes its source the lock's (``moved_source_only``).
             return f"{path}/direct_url.json" in self.rewritten
         if finding.code == "dependency-unsatisfied":
             return with_lock

@@ -10,7 +10,7 @@ from venv_doctor.diagnose.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from venv_doctor.apply.recovery import RecoveryReport
-    from venv_doctor.plan.make import Plan
+    from venv_doctor.plan.actions import Plan
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from venv_doctor.plan.make import (
+from venv_doctor.plan.actions import (
     Action,
     DiscardPath,
     InstallDist,

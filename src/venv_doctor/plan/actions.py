@@ -1,0 +1,95 @@
+"""The actions a plan is made of, and the plan: frozen data ``fix`` shows, then applies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from venv_doctor.diagnose.findings import Finding
+from venv_doctor.lockfiles.wanted import WantedDist
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveDist:
+    """Move a distribution's files to the trash.
+
+    ``paths`` are venv-relative; a folder in it goes whole (every file below it
+    is this distribution's or a remnant).  ``kept`` lists RECORD entries that
+    stay because a staying distribution owns them too.
+    """
+
+    package: str
+    version: str | None
+    meta_dir: str
+    paths: tuple[str, ...]
+    kept: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstallDist:
+    """Install a distribution from a verified wheel, by copying.
+
+    ``wanted`` is the lock's entry; without a lockfile it is ``None`` and the
+    same name and version are fetched again.
+    """
+
+    package: str
+    version: str | None
+    wanted: WantedDist | None
+    reason: str
+    requested: bool = False  # write REQUESTED, as the installer the venv came from did
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiscardPath:
+    """Move one path that belongs to no distribution to the trash."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RewriteFile:
+    """Write a new copy of a file with old paths replaced, and fix its RECORD row.
+
+    ``replacements`` are (old, new) absolute path prefixes; ``owner`` is the
+    metadata folder whose RECORD lists the file, if any.
+    """
+
+    path: str
+    owner: str | None
+    replacements: tuple[tuple[str, str], ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Repoint:
+    """Point the venv at another base interpreter of the same version."""
+
+    python: str
+    version: str | None
+    reason: str
+
+
+Action = RemoveDist | InstallDist | DiscardPath | RewriteFile | Repoint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """What ``fix`` will do, in order, and the findings it cannot act on."""
+
+    actions: tuple[Action, ...]
+    unresolved: tuple[Finding, ...] = ()
+    lockfile: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanOptions:
+    purge_orphans: bool = False
+    python: str | None = None  # a base interpreter to re-point to, found by the caller
+    keep: frozenset[str] = frozenset()  # names never removed as extraneous (uv's seed packages)

@@ -1,0 +1,306 @@
+"""Walk and ``stat`` the venv's tree without following links, and pick the files to hash."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from venv_doctor.read.installed import (
+    Unreadable,
+)
+from venv_doctor.read.layout import VenvLayout
+from venv_doctor.read.snapshot import (
+    DIR,
+    FILE,
+    LINK,
+    OTHER,
+    TARGET_DIR,
+    TARGET_FILE,
+    TARGET_LOOP,
+    TARGET_MISSING,
+    TARGET_OTHER,
+    Entry,
+    OwnedFile,
+    is_stash_name,
+)
+
+if TYPE_CHECKING:
+    from venv_doctor.read.hashing import Job
+
+
+class Inside:
+    """Whether a link target lies inside the venv (or in uv's cache), lexically."""
+
+    def __init__(self, layout: VenvLayout, cache: str | None) -> None:
+        roots = {str(layout.root), str(layout.real_root)}
+        if cache:
+            roots |= {os.path.abspath(cache), os.path.realpath(cache)}
+        self.roots = tuple(root.rstrip(os.sep) + os.sep for root in roots)
+
+    def __call__(self, link_path: str, target: str) -> bool:
+        full = os.path.normpath(os.path.join(os.path.dirname(link_path), target))
+        return full.startswith(self.roots)
+
+
+# Shared entries for what the walk sees: folders, and files before their stat.
+_FOLDER = Entry(DIR, 0, 0, 0, 1)
+
+
+_UNSTATTED = Entry(FILE, 0, 0, 0, 1)
+
+
+def walk(
+    top: str,
+    top_rel: str,
+    tree: dict[str, Entry],
+    unreadable: list[Unreadable],
+    inside: Inside,
+) -> list[str]:
+    """Record every entry below ``top``, never following links; return the names in ``top``.
+
+    Kinds come from the folder listing (``d_type``), without a system call:
+    a ``stat`` per entry would cost three times the walk itself.  Files are
+    recorded as ``_UNSTATTED``; ``stat_owned`` then ``stat``s only those some
+    RECORD lists, the only ones whose size and inode any check reads.  Links
+    and special files are ``stat``-ed here (they are rare).
+
+    ``__pycache__`` folders are recorded but not entered: bytecode is never
+    a finding, and the bytecode a RECORD lists is ``stat``-ed by
+    ``stat_owned``.  Inside a stash folder they are entered, since a
+    stash-leftover counts every file it holds.
+    """
+    tree[top_rel] = _FOLDER
+    names: list[str] = []
+    stack = [(top, top_rel, False)]
+    while stack:
+        folder, folder_rel, in_stash = stack.pop()
+        try:
+            scanner = os.scandir(folder)
+        except OSError as exc:
+            unreadable.append(Unreadable(path=folder_rel, reason=exc.strerror or str(exc)))
+            continue
+        with scanner:
+            for item in scanner:
+                name = item.name
+                rel = f"{folder_rel}/{name}"
+                if folder_rel is top_rel:
+                    names.append(name)
+                try:
+                    if item.is_dir(follow_symlinks=False):
+                        tree[rel] = _FOLDER
+                        stash = in_stash or is_stash_name(name)
+                        if stash or name != "__pycache__":
+                            stack.append((item.path, rel, stash))
+                    elif item.is_file(follow_symlinks=False):
+                        tree[rel] = _UNSTATTED
+                    else:
+                        tree[rel] = _entry(item.path, item.stat(follow_symlinks=False), inside)
+                except OSError as exc:
+                    unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
+    return names
+
+
+def _entry(path: str, st: os.stat_result, inside: Inside) -> Entry:
+    """The entry for ``path`` from its ``lstat``."""
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return Entry(FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink)
+    if stat.S_ISLNK(mode):
+        return _link_entry(path, st, inside)
+    if stat.S_ISDIR(mode):
+        return Entry(DIR, 0, st.st_dev, st.st_ino, st.st_nlink)
+    return Entry(OTHER, 0, st.st_dev, st.st_ino, st.st_nlink)
+
+
+def _link_entry(path: str, st: os.stat_result, inside: Inside) -> Entry:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = ""
+    is_inside = bool(target) and inside(path, target)
+    try:
+        tst = os.stat(path)
+    except OSError as exc:
+        kind = TARGET_LOOP if exc.errno == 40 else TARGET_MISSING  # ELOOP
+        return Entry(LINK, 0, st.st_dev, st.st_ino, st.st_nlink, kind, is_inside)
+    if stat.S_ISREG(tst.st_mode):
+        kind = TARGET_FILE
+    elif stat.S_ISDIR(tst.st_mode):
+        kind = TARGET_DIR
+    else:
+        kind = TARGET_OTHER
+    return Entry(LINK, tst.st_size, tst.st_dev, tst.st_ino, tst.st_nlink, kind, is_inside)
+
+
+def _root_descriptor(root: str) -> int | None:
+    """An open descriptor of the venv root for ``stat(..., dir_fd=)``, where supported.
+
+    The kernel then resolves only the venv-relative part of each path: the
+    tens of thousands of ``lstat`` calls of a big venv get cheaper.
+    """
+    if os.stat not in os.supports_dir_fd or os.stat not in os.supports_follow_symlinks:
+        return None  # Windows
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_PATH", 0)
+    try:
+        return os.open(root, flags)
+    except OSError:
+        return None
+
+
+class _PlainParents:
+    """Whether every folder above a venv-relative path is a real folder, not a link."""
+
+    def __init__(self, root: str, tree: Mapping[str, Entry]) -> None:
+        self.root, self.tree = root, tree
+        self.known: dict[str, bool] = {}
+
+    def __call__(self, rel: str) -> bool:
+        parent = rel.rpartition("/")[0]
+        if not parent:
+            return True
+        known = self.known.get(parent)
+        if known is not None:
+            return known
+        entry = self.tree.get(parent)
+        if entry is not None:
+            ok = entry.kind == DIR
+        else:
+            ok = self(parent)
+            if ok:
+                try:
+                    ok = stat.S_ISDIR(os.lstat(os.path.join(self.root, parent)).st_mode)
+                except OSError:
+                    ok = True  # a missing folder: the file is simply missing
+        self.known[parent] = ok
+        return ok
+
+
+def stat_owned(
+    layout: VenvLayout,
+    owned: Iterable[tuple[OwnedFile, ...]],
+    tree: dict[str, Entry],
+    inside: Inside,
+    unreadable: list[Unreadable],
+    stamps: dict[str, tuple[int, int]] | None = None,
+) -> set[str]:
+    """``lstat`` every RECORD-listed path: the files the walk saw, and those it did not reach.
+
+    The walk does not reach ``share/``, ``include/`` or the inside of
+    ``__pycache__``.  No folder link on the way there is followed: a path that
+    would lead through a linked folder is returned as escaped instead.  With
+    ``stamps``, the mtime and ctime of each regular file go there.
+    """
+    root = str(layout.root)
+    escaped: set[str] = set()
+    parents_plain = _PlainParents(root, tree)
+    fd = _root_descriptor(root)
+    lstat, is_regular, get, new = os.stat, stat.S_ISREG, tree.get, tuple.__new__
+    prefix = "" if fd is not None else root + "/"
+    try:
+        for files in owned:
+            for rel, _row in files:
+                if rel is None:
+                    continue
+                entry = get(rel)
+                if entry is _UNSTATTED:
+                    # The hot path (one pass over every RECORD row): kept inline.
+                    try:
+                        st = lstat(prefix + rel, dir_fd=fd, follow_symlinks=False)
+                    except OSError as exc:  # gone since the walk
+                        del tree[rel]
+                        unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
+                        continue
+                    if is_regular(st.st_mode):
+                        # tuple.__new__: Entry's own __new__ is a Python-level call.
+                        tree[rel] = new(
+                            Entry, (FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink, None, True)
+                        )
+                        if stamps is not None:
+                            stamps[rel] = (st.st_mtime_ns, st.st_ctime_ns)
+                    else:  # replaced since the walk
+                        tree[rel] = _entry(f"{root}/{rel}", st, inside)
+                elif entry is None:
+                    _stat_unwalked(rel, fd, prefix, tree, inside, parents_plain, escaped)
+    finally:
+        if fd is not None:
+            os.close(fd)
+    return escaped
+
+
+def _stat_unwalked(
+    rel: str,
+    fd: int | None,
+    prefix: str,
+    tree: dict[str, Entry],
+    inside: Inside,
+    parents_plain: _PlainParents,
+    escaped: set[str],
+) -> None:
+    """``lstat`` a listed path the walk did not reach, unless a linked folder leads there."""
+    if not parents_plain(rel):
+        escaped.add(rel)
+        return
+    try:
+        st = os.stat(prefix + rel, dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        return
+    tree[rel] = _entry(f"{parents_plain.root}/{rel}", st, inside)
+
+
+def early_jobs(owned: Iterable[tuple[OwnedFile, ...]]) -> list[Job]:
+    """Big files to hash before the walk and their ``stat``, picked by RECORD size.
+
+    ``hash_jobs`` then decides which are hashed: the digests of the others
+    are dropped.
+    """
+    from venv_doctor.read.hashing import BIG_FILE, available
+
+    early: dict[str, Job] = {}
+    for files in owned:
+        for rel, row in files:
+            size, algo = row.size, row.hash_algo
+            if (
+                rel is not None
+                and size is not None
+                and size >= BIG_FILE
+                and algo is not None
+                and rel not in early
+                and available(algo)
+            ):
+                early[rel] = (rel, algo, size)
+    return list(early.values())
+
+
+def names(site: os.PathLike[str] | str) -> list[str]:
+    """The names in a site-packages folder; none when it cannot be listed (the walk says why)."""
+    try:
+        return os.listdir(site)
+    except OSError:
+        return []
+
+
+def hash_jobs(owned: Iterable[tuple[OwnedFile, ...]], tree: Mapping[str, Entry]) -> dict[str, Job]:
+    """Every RECORD-listed file to hash: those whose size already matches.
+
+    A file whose size differs is modified whatever its hash, so it is not read.
+    """
+    from venv_doctor.read.hashing import available
+
+    jobs: dict[str, Job] = {}
+    for files in owned:
+        for rel, row in files:
+            if rel is None or row.hash_algo is None or rel in jobs:
+                continue
+            entry = tree.get(rel)
+            if entry is None or (row.size is not None and entry.size != row.size):
+                continue
+            if entry.kind == LINK and (entry.target != TARGET_FILE or not entry.target_inside):
+                continue
+            if entry.kind not in (FILE, LINK):
+                continue
+            if not available(row.hash_algo):
+                continue
+            jobs[rel] = (rel, row.hash_algo, entry.size)
+    return jobs

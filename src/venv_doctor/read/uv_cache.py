@@ -1,0 +1,97 @@
+"""Where uv's cache is, and which venv files are hard links into its unpacked wheels."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping
+
+from venv_doctor.read.installed import (
+    InstalledDist,
+)
+from venv_doctor.read.snapshot import (
+    FILE,
+    CacheLinks,
+    Entry,
+    OwnedFile,
+)
+
+
+def uv_cache_dir(environ: Mapping[str, str]) -> str | None:
+    """Where uv keeps its cache, by the rules uv itself follows."""
+    if environ.get("UV_CACHE_DIR"):
+        return environ["UV_CACHE_DIR"]
+    if sys.platform == "win32":
+        local = environ.get("LOCALAPPDATA")
+        return os.path.join(local, "uv", "cache") if local else None
+    xdg = environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return os.path.join(xdg, "uv")
+    home = environ.get("HOME")
+    return os.path.join(home, ".cache", "uv") if home else None
+
+
+def cache_links(
+    dists: Iterable[InstalledDist],
+    owned: Mapping[str, tuple[OwnedFile, ...]],
+    tree: Mapping[str, Entry],
+    environ: Mapping[str, str],
+) -> CacheLinks:
+    """Count installed files with other hard links, and prove uv's cache holds them.
+
+    Proof is by inode: the same file in ``<cache>/archive-v*/<id>/``.  The
+    archive folders are listed once, only when some file has other links.
+    """
+    linked: dict[str, int] = {}
+    samples: dict[str, tuple[str, Entry, str]] = {}
+    for dist in dists:
+        count = 0
+        for rel, _row in owned.get(dist.meta_dir, ()):
+            entry = tree.get(rel) if rel else None
+            if entry is not None and entry.kind == FILE and entry.nlink > 1:
+                count += 1
+                if dist.meta_dir not in samples and rel is not None:
+                    samples[dist.meta_dir] = (rel, entry, dist.site_dir)
+        if count:
+            linked[dist.meta_dir] = count
+    cache = uv_cache_dir(environ)
+    confirmed: set[str] = set()
+    if linked and cache and os.path.isdir(cache):
+        by_meta = _archive_index(cache)
+        for meta_dir, (rel, entry, site_dir) in samples.items():
+            meta_name = meta_dir.rpartition("/")[2]
+            inner = rel[len(site_dir) + 1 :] if rel.startswith(site_dir + "/") else None
+            if inner is None:
+                continue
+            for archive in by_meta.get(meta_name, ()):
+                try:
+                    st = os.lstat(os.path.join(archive, inner))
+                except OSError:
+                    continue
+                if (st.st_dev, st.st_ino) == (entry.dev, entry.ino):
+                    confirmed.add(meta_dir)
+                    break
+    return CacheLinks(cache_dir=cache, linked=linked, confirmed=frozenset(confirmed))
+
+
+def _archive_index(cache: str) -> dict[str, list[str]]:
+    """``*.dist-info`` folder name -> the uv archive folders holding one."""
+    index: dict[str, list[str]] = {}
+    try:
+        buckets = [e.path for e in os.scandir(cache) if e.name.startswith("archive-v")]
+    except OSError:
+        return index
+    for bucket in buckets:
+        try:
+            archives = [e.path for e in os.scandir(bucket) if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+        for archive in archives:
+            try:
+                names = os.listdir(archive)
+            except OSError:
+                continue
+            for name in names:
+                if name.endswith(".dist-info"):
+                    index.setdefault(name, []).append(archive)
+    return index

@@ -37,7 +37,8 @@ from venv_doctor.apply.wheels import (
     obtain_wheels,
 )
 from venv_doctor.lockfiles.selection import Selection
-from venv_doctor.lockfiles.uv_lock import parse_uv_lock, select_uv_lock
+from venv_doctor.lockfiles.uv_lock import parse_uv_lock
+from venv_doctor.lockfiles.uv_select import select_uv_lock
 from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist
 from venv_doctor.read.installed import NormalizedName
 from venv_doctor.read.layout import read_layout

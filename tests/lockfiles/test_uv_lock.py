@@ -11,7 +11,8 @@ import pytest
 from tests.lockfiles.probes import linux_probe
 from venv_doctor.errors import LockfileError, UsageError
 from venv_doctor.lockfiles.selection import Selection
-from venv_doctor.lockfiles.uv_lock import parse_uv_lock, select_uv_lock
+from venv_doctor.lockfiles.uv_lock import parse_uv_lock
+from venv_doctor.lockfiles.uv_select import select_uv_lock
 
 LOCK = Path("/proj/uv.lock")
 

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from venv_doctor.apply.lock import LockError, LockTimeoutError, VenvLock
     from venv_doctor.apply.recovery import RecoveryReport, UndoError, UndoReport, recover, undo
-    from venv_doctor.apply.transaction import (
+    from venv_doctor.apply.steps import (
         RecoveryNeededError,
         RollbackError,
         Step,
         StepHook,
-        Transaction,
         TransactionError,
         WrittenFile,
     )
+    from venv_doctor.apply.transaction import Transaction
     from venv_doctor.apply.trash import (
         CleanReport,
         TrashEntry,

@@ -28,7 +28,7 @@ from installer.records import Hash, RecordEntry, parse_record_file
 from installer.scripts import Script
 from installer.utils import Scheme, construct_record_file, fix_shebang
 
-from venv_doctor.apply.transaction import Expected
+from venv_doctor.apply.steps import Expected
 from venv_doctor.apply.trash import UnsafePathError, venv_path
 from venv_doctor.read.layout import VenvLayout
 
@@ -286,7 +286,7 @@ class _Planner(WheelDestination):
 def _check_now(stream: BinaryIO, want: Expected, member: str | None) -> None:
     import hashlib
 
-    from venv_doctor.apply.transaction import ContentMismatchError
+    from venv_doctor.apply.steps import ContentMismatchError
 
     hasher = hashlib.sha256()
     size = 0

@@ -19,15 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from venv_doctor.apply.durable import roll_back_records
 from venv_doctor.apply.journal import JournalWriter
 from venv_doctor.apply.lock import VenvLock
-from venv_doctor.apply.transaction import (
-    RecoveryNeededError,
-    RollbackError,
-    StepHook,
-    Transaction,
-    roll_back_records,
-)
+from venv_doctor.apply.steps import RecoveryNeededError, RollbackError, StepHook
+from venv_doctor.apply.transaction import Transaction
 from venv_doctor.apply.trash import trash_path, venv_path
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.read.journal import (

@@ -16,26 +16,35 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import io
 import os
 import posixpath
 import stat
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Literal, TypeVar
 
+from venv_doctor.apply.durable import UNFINISHED, make_durable, roll_back_records, write_file
 from venv_doctor.apply.journal import JournalWriter, new_txn_id, now_iso
 from venv_doctor.apply.lock import VenvLock
+from venv_doctor.apply.prepared import PreparedSteps
+from venv_doctor.apply.steps import (
+    VERBS,
+    Expected,
+    RecoveryNeededError,
+    RollbackError,
+    Step,
+    StepHook,
+    TransactionError,
+    WrittenFile,
+    missing_error,
+    transaction_error,
+)
 from venv_doctor.apply.trash import TrashSlots, VenvPath, move_to_trash, trash_path, venv_path
-from venv_doctor.apply.trash import undo_step as _undo_step
 from venv_doctor.errors import VenvDoctorError
-from venv_doctor.read.holders import Holder, describe_holders, find_holders
 from venv_doctor.read.journal import (
     STEP_KINDS,
     Begin,
@@ -47,9 +56,7 @@ from venv_doctor.read.journal import (
     Record,
     Replace,
     Restore,
-    RolledBack,
     StepRecord,
-    Undone,
     Written,
     list_txn_ids,
     read_open_journals,
@@ -57,95 +64,9 @@ from venv_doctor.read.journal import (
 from venv_doctor.words import counted
 
 T = TypeVar("T")
-_CHUNK = 1 << 20
-_BUSY = {errno.EPERM, errno.EACCES, errno.EBUSY, errno.ETXTBSY}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Step:
-    """What the ``on_step`` hook hears before each step: journalled already, not done yet.
-
-    ``op`` is ``mkdir``, ``move``, ``create``, ``replace`` or ``restore``, and
-    ``undo-<op>`` while rolling back.  A hook that raises makes the step fail.
-    """
-
-    txn: str
-    seq: int
-    op: str
-    path: str
-
-
-StepHook = Callable[[Step], None]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Expected:
-    """What a file about to be written must hold: ``size`` (if known) and ``digest``.
-
-    ``source`` names what says so, for the error (the RECORD of a wheel).
-    """
-
-    size: int | None
-    digest: bytes
-    source: str
-
-
-class ContentMismatchError(ValueError):
-    """The content written does not match what was ``Expected``."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WrittenFile:
-    """A file a transaction wrote: venv-relative ``path``, ``size``, ``digest`` by ``hash_name``."""
-
-    path: str
-    size: int
-    hash_name: str
-    digest: bytes
-
-
-class TransactionError(VenvDoctorError):
-    """A change to the venv failed; says which file, why, and who holds it.
-
-    ``rolled_back`` is true once every step done so far has been undone.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        hint: str | None = None,
-        path: Path | None = None,
-        step: Step | None = None,
-        os_error: OSError | None = None,
-        holders: tuple[Holder, ...] = (),
-        rolled_back: bool = False,
-    ) -> None:
-        super().__init__(message, hint=hint, path=path)
-        self.step = step
-        self.os_error = os_error
-        self.holders = holders
-        self.rolled_back = rolled_back
-
-
-class RollbackError(TransactionError):
-    """A rollback could not finish; the journal lets the next run go on with it."""
-
-
-class RecoveryNeededError(TransactionError):
-    """An earlier transaction was interrupted and has not been rolled back yet."""
-
-
-_VERBS = {
-    "mkdir": "create the folder {}",
-    "move": "move {} to the trash",
-    "create": "write {}",
-    "replace": "replace {}",
-    "restore": "put back {}",
-}
-
-
-class Transaction:
+class Transaction(PreparedSteps):
     """All-or-nothing changes to the venv whose lock is held; see the module docstring.
 
     ``description`` and ``plan`` (any JSON) are journalled for ``trash list``
@@ -193,7 +114,7 @@ class Transaction:
             raise TransactionError("a transaction can only begin once")
         if not self.lock.held:
             raise TransactionError(f"the lock on {self.root} must be held", path=self.root)
-        unfinished = [j.txn for j in read_open_journals(self.root) if j.parsed.state in _UNFINISHED]
+        unfinished = [j.txn for j in read_open_journals(self.root) if j.parsed.state in UNFINISHED]
         if unfinished:
             raise RecoveryNeededError(
                 f"an earlier change to {self.root} was interrupted ({', '.join(unfinished)})",
@@ -218,11 +139,13 @@ class Transaction:
         writer = self._require_open()
         try:
             self._void_ahead()
-            _make_durable(self.root, self._created, self._folders)
+            make_durable(self.root, self._created, self._folders)
             writer.append(Commit(time=now_iso()))
         except (OSError, VenvDoctorError) as exc:
             self._state = "failed"
-            error = _error(f"could not commit {self.description}: {exc}", path=None, exc=exc)
+            error = transaction_error(
+                f"could not commit {self.description}: {exc}", path=None, exc=exc
+            )
             self._failure = error
             raise error from exc
         self._state = "committed"
@@ -288,7 +211,7 @@ class Transaction:
                 holders=failure.holders,
                 rolled_back=True,
             )
-        error = _error(f"{self.description} failed", path=None, exc=cause)
+        error = transaction_error(f"{self.description} failed", path=None, exc=cause)
         error.message += tail
         error.rolled_back = True
         return error
@@ -309,7 +232,7 @@ class Transaction:
             except FileNotFoundError:
                 if missing_ok:
                     return False
-                raise self._refuse("move", target, _missing(target.path)) from None
+                raise self._refuse("move", target, missing_error(target.path)) from None
             if not stat.S_ISREG(mode):
                 self._inside.clear()  # a folder or link moves: paths may resolve elsewhere
             seq = self._next_seq()
@@ -341,7 +264,7 @@ class Transaction:
                 except FileNotFoundError:
                     if missing_ok:
                         continue
-                    raise self._refuse("move", target, _missing(target.path)) from None
+                    raise self._refuse("move", target, missing_error(target.path)) from None
                 if not stat.S_ISREG(mode):
                     self._inside.clear()
                 seq = self._next_seq()
@@ -358,94 +281,6 @@ class Transaction:
         if missing_ok and not os.path.lexists(target.path):
             return
         self._trash(target, slot)
-
-    @contextlib.contextmanager
-    def prepared(self, rels: Iterable[str]) -> Iterator[int]:
-        """Journal ahead, in one batch with one fsync, the files about to be written at ``rels``.
-
-        For a wheel's thousands of files: inside the block, ``create`` and
-        ``replace`` of a prepared path take its journalled step (and the
-        folders it needs) instead of journalling and fsyncing one of their
-        own.  Every step is still journalled before it happens, and the
-        ``on_step`` hook still hears it just before.  Write in the order of
-        ``rels`` to keep step numbers in the order the steps happen.  Steps
-        prepared and not taken by the end of the block are journalled as void
-        (``undone``): they never happened.  Yields how many steps were journalled.
-        """
-        with self._operation():
-            writer = self._require_open()
-            batch: list[StepRecord] = []
-            for rel in rels:
-                target = self.path(rel)
-                if target.rel in self._ahead:
-                    continue
-                folders = self._missing_folders(self._parent(target))
-                if folders is None:
-                    continue  # something else is in the way: the write itself says so
-                for folder in folders:
-                    mkdir = Mkdir(seq=self._next_seq(), path=folder.rel)
-                    self._ahead_dirs[folder.rel] = mkdir
-                    batch.append(mkdir)
-                try:
-                    info: os.stat_result | None = os.lstat(target.path)
-                except FileNotFoundError:
-                    info = None
-                if info is not None and stat.S_ISDIR(info.st_mode):
-                    continue
-                seq = self._next_seq()
-                temp = self._temp(target, seq).rel
-                record: Create | Replace
-                if info is None:
-                    record = Create(seq=seq, path=target.rel, temp=temp)
-                else:
-                    slot = self._slots.take(target.rel, seq)
-                    record = Replace(seq=seq, path=target.rel, trash=slot, temp=temp)
-                self._ahead[target.rel] = record
-                batch.append(record)
-            writer.append_all(batch)
-            self._records.extend(batch)
-        yield len(batch)
-        if self._state == "open":
-            self._void_ahead()
-
-    def _missing_folders(self, target: VenvPath | None) -> list[VenvPath] | None:
-        """Folders to make for ``target`` to exist, outermost first, beyond those prepared.
-
-        ``None`` when something that is not a folder stands in the way.
-        """
-        missing: list[VenvPath] = []
-        while target is not None and target.rel not in self._ahead_dirs:
-            if os.path.isdir(target.path):
-                break
-            if os.path.lexists(target.path):
-                return None
-            missing.append(target)
-            target = self._parent(target)
-        return missing[::-1]
-
-    def _take_ahead(self, target: VenvPath, exists: bool, link: str | None) -> StepRecord | None:
-        """The step prepared for ``target``, if it still fits what is there now."""
-        record = self._ahead.pop(target.rel, None)
-        if record is None:
-            return None
-        if isinstance(record, Create) == (not exists) and link is None:
-            return record
-        self._void(record)
-        return None
-
-    def _void_ahead(self) -> None:
-        """Journal the steps prepared and never taken as void: they did not happen."""
-        for record in [*self._ahead_dirs.values(), *self._ahead.values()]:
-            self._void(record)
-        self._ahead_dirs.clear()
-        self._ahead.clear()
-
-    def _void(self, record: StepRecord) -> None:
-        # Not synced: a void step that a crash keeps in the journal is undone
-        # by the rollback, which is harmless for a step that never happened.
-        undone = Undone(seq=record.seq)
-        self._require_open().append(undone, sync=False)
-        self._records.append(undone)
 
     def create(
         self,
@@ -511,7 +346,7 @@ class Transaction:
             self._ensure_dir(self._parent(where))
             seq, (size, digest) = self._put(
                 where,
-                lambda temp: _write_file(temp, source, mode, hash_name, expected),
+                lambda temp: write_file(temp, source, mode, hash_name, expected),
                 link=None,
                 must_exist=must_exist,
             )
@@ -533,7 +368,7 @@ class Transaction:
         except FileNotFoundError:
             info = None
         if info is None and must_exist:
-            raise self._refuse("replace", target, _missing(target.path))
+            raise self._refuse("replace", target, missing_error(target.path))
         if info is not None and stat.S_ISDIR(info.st_mode):
             raise self._refuse(
                 "create",
@@ -639,8 +474,8 @@ class Transaction:
         self, op: str, target: VenvPath, exc: BaseException, *, seq: int | None = None
     ) -> TransactionError:
         """Mark the transaction failed and describe why, naming any process holding the file."""
-        error = _error(
-            "could not " + _VERBS[op].format(target.rel), path=Path(target.path), exc=exc
+        error = transaction_error(
+            "could not " + VERBS[op].format(target.rel), path=Path(target.path), exc=exc
         )
         if seq is not None:
             error.step = Step(txn=self.id, seq=seq, op=op, path=target.rel)
@@ -670,144 +505,3 @@ class Transaction:
 
 
 # -- shared by rollback and recovery ---------------------------------------------------
-
-_UNFINISHED = {"unfinished", "empty"}
-
-
-def roll_back_records(
-    root: Path,
-    txn: str,
-    records: Sequence[Record],
-    writer: JournalWriter,
-    on_step: StepHook | None = None,
-) -> tuple[str, ...]:
-    """Undo the steps of ``records`` not yet undone, newest first, then journal the rollback.
-
-    Each undone step is journalled before the next is undone, so this can be
-    cut short at any moment and run again on the journal it leaves.
-    """
-    undone = {record.seq for record in records if isinstance(record, Undone)}
-    notes: list[str] = []
-    steps = [record for record in records if isinstance(record, STEP_KINDS)]
-    for record in reversed(steps):
-        if record.seq in undone:
-            continue
-        if on_step is not None:
-            on_step(Step(txn=txn, seq=record.seq, op=f"undo-{record.OP}", path=record.path))
-        note = _undo_step(root, record)
-        if note is not None:
-            notes.append(note)
-        writer.append(Undone(seq=record.seq))
-    writer.append(RolledBack(time=now_iso()))
-    return tuple(notes)
-
-
-def _error(message: str, *, path: Path | None, exc: BaseException | None) -> TransactionError:
-    os_error = exc if isinstance(exc, OSError) else None
-    if os_error is None and isinstance(exc, VenvDoctorError) and exc.__cause__ is not None:
-        os_error = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
-    holders: tuple[Holder, ...] = ()
-    hint = None
-    if os_error is not None:
-        reason = os_error.strerror or str(os_error)
-        if os_error.errno is not None:
-            reason = f"{reason} ({errno.errorcode.get(os_error.errno, os_error.errno)})"
-        if path is None and os_error.filename:
-            path = Path(os.fsdecode(os_error.filename))
-        message = f"{message}: {reason}"
-        if os_error.errno in _BUSY and path is not None:
-            holders = find_holders([str(path)])
-            hint = _busy_hint(holders)
-        elif os_error.errno == errno.ENOSPC:
-            hint = "free some disk space and run the command again"
-    elif exc is not None:
-        detail = str(exc)
-        message = f"{message}: {type(exc).__name__}" + (f": {detail}" if detail else "")
-    if holders:
-        message += f"; in use by {describe_holders(holders)}"
-    return TransactionError(message, hint=hint, path=path, os_error=os_error, holders=holders)
-
-
-def _busy_hint(holders: tuple[Holder, ...]) -> str:
-    if holders:
-        return "close the program(s) using it, then run the command again"
-    if sys.platform == "win32":  # pragma: no cover
-        return "a running program may have it open: close it, then run the command again"
-    return "check the file's permissions and attributes (lsattr), then run the command again"
-
-
-def _missing(path: str) -> FileNotFoundError:
-    return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
-
-
-def _write_file(
-    temp: str, source: BinaryIO, mode: int, hash_name: str, expected: Expected | None
-) -> tuple[int, bytes]:
-    """Write ``source`` to the new file ``temp`` (never an existing one); size and digest."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    hasher = hashlib.new(hash_name)
-    size = 0
-    fd = os.open(temp, flags, 0o600)
-    try:
-        while chunk := source.read(_CHUNK):
-            hasher.update(chunk)
-            size += len(chunk)
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view) :]
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)
-    finally:
-        os.close(fd)
-    if not hasattr(os, "fchmod"):  # pragma: no cover - Windows
-        os.chmod(temp, mode)
-    digest = hasher.digest()
-    if expected is not None and (digest != expected.digest or expected.size not in {None, size}):
-        os.unlink(temp)
-        raise ContentMismatchError(f"its content does not match {expected.source}")
-    return size, digest
-
-
-def _make_durable(root: Path, files: Sequence[str], folders: set[str]) -> None:
-    """Flush what the transaction wrote before its commit is journalled.
-
-    Files are not fsynced one by one as they are written: until the commit,
-    a crash rolls them back whatever their content, so only the commit needs
-    them on disk.  One ``syncfs`` of the venv's file system does that on
-    Linux; elsewhere each file and folder is fsynced.
-    """
-    if not files and not folders:
-        return
-    if sys.platform.startswith("linux") and _syncfs(root):
-        return
-    for path in files:  # pragma: no cover - other platforms
-        with contextlib.suppress(FileNotFoundError):
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-    from venv_doctor.apply.journal import fsync_dir
-
-    for folder in folders:  # pragma: no cover
-        with contextlib.suppress(FileNotFoundError):
-            fsync_dir(Path(folder))
-
-
-def _syncfs(root: Path) -> bool:
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        syncfs = libc.syncfs
-    except (OSError, AttributeError):
-        return False
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        if syncfs(fd) != 0:
-            code = ctypes.get_errno()
-            raise OSError(code, os.strerror(code), str(root))
-    finally:
-        os.close(fd)
-    return True

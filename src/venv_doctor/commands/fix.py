@@ -20,7 +20,8 @@ from packaging.tags import Tag
 from venv_doctor.apply.execute import BaseInterpreter, execute
 from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.recovery import RecoveryReport, recover
-from venv_doctor.apply.transaction import StepHook, Transaction
+from venv_doctor.apply.steps import StepHook
+from venv_doctor.apply.transaction import Transaction
 from venv_doctor.commands.check import LockOptions, run_check
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError

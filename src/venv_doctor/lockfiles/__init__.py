@@ -17,7 +17,8 @@ from venv_doctor.lockfiles.pylock import parse_pylock, select_pylock
 from venv_doctor.lockfiles.requirements import local_project_name, parse_requirements
 from venv_doctor.lockfiles.selection import Selection
 from venv_doctor.lockfiles.toml import loads_toml
-from venv_doctor.lockfiles.uv_lock import parse_default_groups, parse_uv_lock, select_uv_lock
+from venv_doctor.lockfiles.uv_lock import parse_uv_lock
+from venv_doctor.lockfiles.uv_select import parse_default_groups, select_uv_lock
 from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist, WantedSet
 from venv_doctor.read.probe import Probe
 

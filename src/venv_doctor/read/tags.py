@@ -10,8 +10,6 @@ from typing import Any
 from packaging import tags as _tags
 from packaging.tags import Tag
 
-from venv_doctor.read.probe import EM_386
-
 
 def _normalize(value: str) -> str:
     return value.replace(".", "_").replace("-", "_").replace(" ", "_")
@@ -73,6 +71,7 @@ _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5):
 _MANYLINUX_ARCHS = {"x86_64", "aarch64", "ppc64", "ppc64le", "s390x", "loongarch64", "riscv64"}
 
 
+_EM_386 = 3
 _EM_ARM = 40
 
 
@@ -89,7 +88,7 @@ def _elf_allows(facts: Mapping[str, Any], archs: Sequence[str]) -> bool:
             and flags & 0x400 == 0x400
         )
     if "i686" in archs:
-        return elf.get("class") == 1 and elf.get("data") == 1 and elf.get("machine") == EM_386
+        return elf.get("class") == 1 and elf.get("data") == 1 and elf.get("machine") == _EM_386
     return any(arch in _MANYLINUX_ARCHS for arch in archs)
 
 

@@ -7,7 +7,7 @@ from io import StringIO
 
 from rich.console import Console
 
-from venv_doctor.cli import RichHashProgress
+from venv_doctor.report.progress import RichHashProgress
 
 
 def test_the_bar_counts_bytes_from_several_threads_and_goes_away() -> None:

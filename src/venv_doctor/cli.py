@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
@@ -153,6 +152,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
 
     def work() -> int:
         from venv_doctor.commands.check import run_check
+        from venv_doctor.report.progress import RichHashProgress
 
         lock = _lock_from(params)
         cwd = Path.cwd()
@@ -221,8 +221,9 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
     """
 
     def work() -> int:
-        from venv_doctor.apply.wheelsource import RichDownloadProgress, wheel_getter
+        from venv_doctor.apply.wheelsource import wheel_getter
         from venv_doctor.commands.fix import FixOptions, run_fix
+        from venv_doctor.report.progress import RichDownloadProgress
 
         lock = _lock_from(params)
         cwd = Path.cwd()
@@ -256,7 +257,9 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
 
             click.echo(json.dumps(fix_dict(result, dry_run=params["dry_run"]), indent=2))
         else:
-            _render_fix(result, dry_run=params["dry_run"])
+            from venv_doctor.report.plan import render_fix
+
+            render_fix(result, _console(), dry_run=params["dry_run"])
         return (
             EXIT_OK
             if result.healthy or (params["dry_run"] and result.plan.empty)
@@ -278,32 +281,6 @@ def _render_plan(plan: Any, recovered: Any, *, dry_run: bool) -> None:
     render_plan(plan, console, dry_run=dry_run)
 
 
-def _render_fix(result: Any, *, dry_run: bool) -> None:
-    from venv_doctor.report.text import render as render_text
-
-    console = _console()
-    if dry_run:
-        console.print("Dry run: nothing was changed.")
-        return
-    if result.transaction:
-        console.print(
-            f"Applied as transaction {result.transaction} "
-            "(venv-doctor undo reverts it; venv-doctor trash list shows what it kept)."
-        )
-    if result.after is not None:
-        console.print()
-        console.print("[bold]Checked again:[/]")
-        render_text(result.after, console, suggest=False)
-        left = {finding.code for finding in result.after.findings if finding.fails}
-        if left == {"orphan-file"}:
-            console.print(
-                "Left in place: files no installed distribution owns, which may be yours. "
-                "To move them to the trash too: [bold]venv-doctor fix --purge-orphans[/]"
-            )
-        elif left:
-            console.print("Left as it is: fix cannot repair these; the hints above say what to do.")
-
-
 @cli.command()
 @venv_options
 @click.option(
@@ -314,10 +291,9 @@ def undo(ctx: click.Context, /, **params: Any) -> None:
     """Restore the venv as it was before the last fix (while its trash is kept)."""
 
     def work() -> int:
-        from venv_doctor.apply.recovery import undo as undo_last
+        from venv_doctor.commands.undo import run_undo
 
-        with _recovered(_layout(params)) as held:
-            report = undo_last(held.root, lock=held, force=params["force"])
+        report = run_undo(_layout(params), force=params["force"], on_rolled_back=_rolled_back)
         click.echo(
             f"Reverted {report.undone} ({report.description}) as transaction {report.transaction}."
         )
@@ -340,13 +316,14 @@ def trash_list(ctx: click.Context, /, **params: Any) -> None:
     """List the kept trash of past transactions, newest last."""
 
     def work() -> int:
-        from venv_doctor.apply.trash import list_trash
+        from venv_doctor.commands.trash import run_list
+        from venv_doctor.report.trash import trash_line
 
-        entries = list_trash(_layout(params).root)
+        entries = run_list(_layout(params))
         if not entries:
             click.echo("The trash is empty.")
         for entry in entries:
-            click.echo(_trash_line(entry))
+            click.echo(trash_line(entry))
         return EXIT_OK
 
     _exit(ctx, work)
@@ -362,11 +339,13 @@ def trash_clean(ctx: click.Context, /, **params: Any) -> None:
     """Delete the trash of finished transactions (after this, undo cannot restore them)."""
 
     def work() -> int:
-        from venv_doctor.apply.trash import clean_trash
+        from venv_doctor.commands.trash import run_clean
+        from venv_doctor.report.trash import clean_line
 
-        with _recovered(_layout(params)) as held:
-            report = clean_trash(held, keep_last=params["keep_last"])
-        click.echo(_clean_line(report))
+        report = run_clean(
+            _layout(params), keep_last=params["keep_last"], on_rolled_back=_rolled_back
+        )
+        click.echo(clean_line(report))
         for error in report.errors:
             click.echo(f"could not delete: {error}", err=True)
         return EXIT_OK if not report.errors else EXIT_FINDINGS
@@ -383,38 +362,8 @@ def _layout(params: dict[str, Any]) -> Any:
     )
 
 
-@contextlib.contextmanager
-def _recovered(layout: Any) -> Iterator[Any]:
-    """The venv's lock, held, after rolling back any interrupted change."""
-    from venv_doctor.apply.lock import VenvLock
-    from venv_doctor.apply.recovery import recover
-
-    with VenvLock(layout.root) as held:
-        report = recover(layout.root, lock=held)
-        if report.rolled_back:
-            click.echo(
-                "Rolled back an interrupted change first: " + ", ".join(report.rolled_back),
-                err=True,
-            )
-        yield held
-
-
-def _trash_line(entry: Any) -> str:
-    from venv_doctor.words import counted
-
-    started = entry.started.strftime("%Y-%m-%d %H:%M") if entry.started else "?"
-    return (
-        f"{entry.txn}  {started}  {entry.state:11}  {counted(entry.files, 'file'):>12}  "
-        f"{entry.size / 1_048_576:8.1f} MiB  {entry.description}"
-    )
-
-
-def _clean_line(report: Any) -> str:
-    count = len(report.removed)
-    return (
-        f"Deleted the trash of {count} transaction{'s' if count != 1 else ''} "
-        f"({report.freed / 1_048_576:.1f} MiB)."
-    )
+def _rolled_back(transactions: tuple[str, ...]) -> None:
+    click.echo("Rolled back an interrupted change first: " + ", ".join(transactions), err=True)
 
 
 @cli.command()
@@ -491,57 +440,6 @@ def explain(ctx: click.Context, code: str | None) -> None:
         return EXIT_OK
 
     _exit(ctx, work)
-
-
-class RichHashProgress:
-    """A transient progress bar on a rich console (stderr) while ``check`` hashes files."""
-
-    # Files are counted as they finish, tens of thousands of them: the bar is
-    # updated each time another 1/_STEPS of the bytes is done, not per file.
-    _STEPS = 200
-
-    def __init__(self, console: Any) -> None:
-        self._console = console
-        self._bar: Any = None
-        self._task: Any = None
-        self._done = self._shown = 0
-        self._step = 1
-
-    def start(self, total: int) -> None:
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        self._bar = Progress(
-            TextColumn("hashing"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=self._console,
-            transient=True,
-        )
-        self._task = self._bar.add_task("hashing", total=total)
-        self._done = self._shown = 0
-        self._step = max(total // self._STEPS, 1)
-        self._bar.start()
-
-    def advance(self, size: int) -> None:
-        # Called from several threads: a lost addition only shows as a lag.
-        self._done += size
-        if self._done - self._shown >= self._step and self._bar is not None:
-            self._shown = self._done
-            self._bar.update(self._task, completed=self._done)
-
-    def stop(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
 
 
 _COLOR = "auto"

@@ -15,8 +15,9 @@ from tests.apply.wheelserver import WheelServer, assert_only_verified, cache_fil
 from tests.lockfiles.probes import linux_probe
 from tests.support.wheels import WheelSpec, build_wheel
 from venv_doctor.apply.build import unpack_sdist
+from venv_doctor.apply.obtain import obtain_wheel
 from venv_doctor.apply.wheel_errors import BuildError, OfflineError
-from venv_doctor.apply.wheels import FetchOptions, LocalWheel, Pin, WheelRequest, obtain_wheel
+from venv_doctor.apply.wheels import FetchOptions, LocalWheel, Pin, WheelRequest
 from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist
 from venv_doctor.read.installed import NormalizedName
 

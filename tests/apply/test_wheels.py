@@ -19,6 +19,7 @@ from tests.apply.wheelserver import (
 )
 from tests.lockfiles.probes import linux_probe
 from venv_doctor.apply.fetch import DownloadProgress
+from venv_doctor.apply.obtain import obtain_wheel, obtain_wheels
 from venv_doctor.apply.wheel_errors import (
     HashMismatchError,
     NoCompatibleWheelError,
@@ -33,8 +34,6 @@ from venv_doctor.apply.wheels import (
     WheelRequest,
     default_cache_dir,
     default_index_url,
-    obtain_wheel,
-    obtain_wheels,
 )
 from venv_doctor.lockfiles.selection import Selection
 from venv_doctor.lockfiles.uv_lock import parse_uv_lock

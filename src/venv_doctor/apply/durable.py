@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Making changes durable and undoing journalled steps: shared by rollback and recovery."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""What a transaction step is, and the errors a transaction raises, with who holds a busy file."""
 
 from __future__ import annotations
 

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from packaging.tags import Tag
 
 from venv_doctor.apply.fetch import DownloadProgress
-from venv_doctor.apply.wheels import (
-    DEFAULT_TIMEOUT,
-    FetchOptions,
-    Pin,
-    WheelRequest,
-    obtain_wheels,
-)
+from venv_doctor.apply.obtain import obtain_wheels
+from venv_doctor.apply.wheels import DEFAULT_TIMEOUT, FetchOptions, Pin, WheelRequest
 from venv_doctor.plan.actions import InstallDist
 
 WheelGetter = Callable[[Sequence[InstallDist], Sequence[Tag]], dict[str, Path]]
+
+
+class DownloadBar(Protocol):
+    """Told of each download's progress; closed once every wheel is there."""
+
+    def __call__(self, event: DownloadProgress, /) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def wheel_getter(
@@ -27,7 +30,7 @@ def wheel_getter(
     index_url: str | None,
     offline: bool,
     environ: Mapping[str, str],
-    progress: RichDownloadProgress | None = None,
+    progress: DownloadBar | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> WheelGetter:
     """A getter that finds every wheel a plan installs, verified, before anything changes.
@@ -66,32 +69,3 @@ def _request(action: InstallDist) -> WheelRequest:
             hint="name a lockfile: venv-doctor fix --from uv.lock",
         )
     return Pin.of(action.package, action.version)
-
-
-class RichDownloadProgress:
-    """A progress bar on a rich console (stderr) for downloads, one row per file."""
-
-    def __init__(self, console: Any) -> None:
-        from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
-
-        self._bar = Progress(
-            *Progress.get_default_columns(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            console=console,
-            transient=True,
-        )
-        self._tasks: dict[str, Any] = {}
-
-    def __call__(self, event: DownloadProgress) -> None:
-        task = self._tasks.get(event.url)
-        if task is None:
-            if not self._tasks:
-                self._bar.start()
-            task = self._tasks[event.url] = self._bar.add_task(event.filename, total=event.total)
-        self._bar.update(task, completed=event.done, total=event.total)
-
-    def close(self) -> None:
-        if self._tasks:
-            self._bar.stop()
-            self._tasks.clear()

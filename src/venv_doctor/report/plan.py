@@ -113,3 +113,29 @@ def render_plan(plan: Plan, console: Console, *, dry_run: bool) -> None:
             console.print(
                 f"  {finding.code}: {escape(finding.message)}{escape(hint)}", soft_wrap=True
             )
+
+
+def render_fix(result: FixResult, console: Console, *, dry_run: bool) -> None:
+    """What ``fix`` did and what the check after it found."""
+    from venv_doctor.report.text import render as render_text
+
+    if dry_run:
+        console.print("Dry run: nothing was changed.")
+        return
+    if result.transaction:
+        console.print(
+            f"Applied as transaction {result.transaction} "
+            "(venv-doctor undo reverts it; venv-doctor trash list shows what it kept)."
+        )
+    if result.after is not None:
+        console.print()
+        console.print("[bold]Checked again:[/]")
+        render_text(result.after, console, suggest=False)
+        left = {finding.code for finding in result.after.findings if finding.fails}
+        if left == {"orphan-file"}:
+            console.print(
+                "Left in place: files no installed distribution owns, which may be yours. "
+                "To move them to the trash too: [bold]venv-doctor fix --purge-orphans[/]"
+            )
+        elif left:
+            console.print("Left as it is: fix cannot repair these; the hints above say what to do.")

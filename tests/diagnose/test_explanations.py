@@ -6,7 +6,7 @@ from venv_doctor.diagnose.explanations import EXPLANATIONS, explain_text, render
 from venv_doctor.diagnose.findings import CODES
 from venv_doctor.errors import UsageError
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "reference" / "findings.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "reference" / "findings.md"
 
 
 def test_every_code_is_explained():

@@ -10,6 +10,7 @@ from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
 
+from venv_doctor.apply.owner import adopt
 from venv_doctor.read.journal import (
     Begin,
     JournalError,
@@ -66,6 +67,7 @@ def make_dirs(path: Path) -> None:
             os.mkdir(folder)
         except FileExistsError:
             continue
+        adopt(str(folder))
         fsync_dir(folder.parent)
 
 
@@ -89,6 +91,7 @@ class JournalWriter:
         try:
             make_dirs(folder)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | _CLOEXEC, 0o644)
+            adopt(str(path))
         except OSError as exc:
             raise JournalError(f"cannot create {path}: {exc.strerror}", path=path) from exc
         writer = cls(path, fd)

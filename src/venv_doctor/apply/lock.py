@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from venv_doctor.apply.owner import adopt
 from venv_doctor.errors import VenvDoctorError
 
 LOCK_NAME = ".lock"
@@ -177,6 +178,7 @@ def _open_lock_file(path: Path) -> int:
             with contextlib.suppress(OSError):
                 # As uv does: any user who may change the venv must be able to lock it.
                 os.chmod(temp, 0o666)  # noqa: S103
+            adopt(str(temp))
             try:
                 os.link(temp, path)
             except FileExistsError:
@@ -204,6 +206,7 @@ def _create_exclusive(path: Path, flags: int) -> int:
         return os.open(path, flags)
     with contextlib.suppress(OSError):
         os.chmod(path, 0o666)  # noqa: S103 - see _open_lock_file
+    adopt(str(path))
     return fd
 
 

@@ -30,6 +30,7 @@ from typing import BinaryIO, Literal, TypeVar
 from venv_doctor.apply.durable import UNFINISHED, make_durable, roll_back_records, write_file
 from venv_doctor.apply.journal import JournalWriter, new_txn_id, now_iso
 from venv_doctor.apply.lock import VenvLock
+from venv_doctor.apply.owner import adopt
 from venv_doctor.apply.prepared import PreparedSteps
 from venv_doctor.apply.steps import (
     VERBS,
@@ -392,6 +393,7 @@ class Transaction(PreparedSteps):
 
         def effect() -> T:
             result = write(temp.path)
+            adopt(temp.path)
             if slot is not None:
                 self._trash(target, slot)
             os.replace(temp.path, target.path)
@@ -443,10 +445,10 @@ class Transaction(PreparedSteps):
         for folder in reversed(missing):
             ahead = self._ahead_dirs.pop(folder.rel, None)
             if ahead is not None:
-                self._run(ahead, partial(os.mkdir, folder.path))
+                self._run(ahead, partial(_mkdir, folder.path))
             else:
                 mkdir = Mkdir(seq=self._next_seq(), path=folder.rel)
-                self._step(mkdir, partial(os.mkdir, folder.path))
+                self._step(mkdir, partial(_mkdir, folder.path))
             self._folders.add(os.path.dirname(folder.path))
 
     def _trash(self, target: VenvPath, slot: str) -> None:
@@ -505,3 +507,8 @@ class Transaction(PreparedSteps):
 
 
 # -- shared by rollback and recovery ---------------------------------------------------
+
+
+def _mkdir(path: str) -> None:
+    os.mkdir(path)
+    adopt(path)

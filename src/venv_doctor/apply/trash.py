@@ -24,6 +24,7 @@ from pathlib import Path
 
 from venv_doctor.apply.journal import JournalWriter, fsync_dir, now_iso
 from venv_doctor.apply.lock import LOCK_NAME, VenvLock
+from venv_doctor.apply.owner import make_folders
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.read.journal import (
     STATE_DIR,
@@ -144,7 +145,7 @@ def _parents(slot: str) -> list[str]:
 def move_to_trash(root: Path, source: str, slot: str) -> None:
     """Rename ``source`` (absolute, inside the venv) into the trash ``slot``."""
     target = trash_path(root, slot)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
+    make_folders(os.path.dirname(target))
     os.rename(source, target)
 
 
@@ -201,7 +202,7 @@ def _move_back(root: Path, slot: str, target: VenvPath, *, into_trash: bool) -> 
         return None
     if os.path.lexists(there):
         return f"{target.rel}: both {here} and {there} exist; both kept"
-    os.makedirs(os.path.dirname(there), exist_ok=True)
+    make_folders(os.path.dirname(there))
     os.rename(here, there)
     fsync_dir(Path(os.path.dirname(target.path)))
     return None

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from venv_doctor.commands.config import load_settings
+from venv_doctor.diagnose.blind import without_guesses
 from venv_doctor.diagnose.findings import Finding, filter_findings, parse_code_list, sort_key
 from venv_doctor.diagnose.run import Diagnosis
 from venv_doctor.read.installed import InstalledDist
@@ -178,11 +179,14 @@ def run_check(
             findings: list[Finding] = diagnosis.finish(snapshot) + later
     finally:
         pending.cancel()
+    findings, blind = without_guesses(findings, snapshot)
     findings = [f for f in findings if settings.keeps(f)]
     findings = filter_findings(
         findings, select=selected or settings.select, ignore=ignored | settings.ignore
     )
     notes = list(wanted.notes) if wanted is not None else []
+    if blind is not None:
+        notes.append(blind)
     if probe.derived:
         notes.append(
             f"could not run {probe.interpreter} ({probe.reason}); markers and tags were "

@@ -6,8 +6,10 @@ venv-doctor never change one venv at once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +21,7 @@ from packaging.tags import Tag
 
 from venv_doctor.apply.execute import BaseInterpreter, execute
 from venv_doctor.apply.lock import VenvLock
+from venv_doctor.apply.owner import Owner, refuse_foreign, writes_for_another_owner
 from venv_doctor.apply.recovery import RecoveryReport, recover
 from venv_doctor.apply.steps import StepHook
 from venv_doctor.apply.transaction import Transaction
@@ -72,6 +75,8 @@ def run_fix(
     ``on_plan`` hears the plan (and what recovery rolled back first) as soon
     as it is made, before any wheel is fetched or anything changes.
     """
+    if not options.dry_run:
+        refuse_foreign(layout.root, f"venv-doctor fix {shlex.quote(str(layout.root))} ...")
     with VenvLock(layout.root) as held:
         recovered = recover(layout.root, lock=held)
         checked = run_check(
@@ -101,6 +106,9 @@ def run_fix(
                 keep=keep,
             ),
         )
+        owner = writes_for_another_owner(layout.root)
+        if owner is not None:
+            plan = dataclasses.replace(plan, notes=(*plan.notes, _for_owner(owner)))
         result = FixResult(before=checked.result, plan=plan, recovered=recovered)
         if on_plan is not None:
             on_plan(plan, recovered)
@@ -136,6 +144,13 @@ def run_fix(
             transaction=txn.id,
             after=after.result,
         )
+
+
+def _for_owner(owner: Owner) -> str:
+    return (
+        f"venv-doctor runs as root on a venv that belongs to {owner.shown}: what it writes "
+        "gets the owner and group of the folder it lands in, so that they can still change it"
+    )
 
 
 def _describe(plan: Plan) -> str:

@@ -22,5 +22,5 @@ def run_clean(layout: VenvLayout, *, keep_last: int, on_rolled_back: RolledBack)
     """Delete the trash of finished transactions but the newest ``keep_last``."""
     from venv_doctor.apply.trash import clean_trash
 
-    with recovered(layout, on_rolled_back=on_rolled_back) as held:
+    with recovered(layout, on_rolled_back=on_rolled_back, command="trash clean") as held:
         return clean_trash(held, keep_last=keep_last)

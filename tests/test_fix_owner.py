@@ -68,7 +68,7 @@ def venv_doctor_as(
 
 
 @pytest.fixture
-def shared(tools: Tools) -> Iterator[Path]:
+def shared() -> Iterator[Path]:
     """A folder other users can reach (pytest's own tmp_path is root's alone)."""
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv is not installed")

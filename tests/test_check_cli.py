@@ -347,14 +347,48 @@ def test_virtual_env_naming_a_missing_folder(nowhere: Path) -> None:
     assert str(gone) in result.stderr
 
 
-def test_running_interpreter_venv_is_the_last_resort(healthy: Path, nowhere: Path) -> None:
+def test_never_the_venv_it_runs_from(healthy: Path, nowhere: Path) -> None:
+    # venv-doctor installed into a venv (uv tool, pipx) and run where there is no
+    # venv: it must say so, not report on its own venv.
     _, env = _outside_any_venv_env()
     python = healthy / "bin" / "python"
     before = {p.name for p in site_packages(healthy).iterdir()}
-    result = run_check("--format", "json", cwd=nowhere, env=env, python=str(python))
-    assert reported_venv(result) == str(healthy)
+    result = run_check(cwd=nowhere, env=env, python=str(python))
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert "no virtual environment found" in result.stderr
+    assert f".venv in {nowhere} and each folder above it" in result.stderr
+    assert "hint: name one: venv-doctor check path/to/.venv" in result.stderr
     # Running the tool with that interpreter wrote no bytecode into the venv.
     assert {p.name for p in site_packages(healthy).iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("how", "why"),
+    [
+        pytest.param("argument", "named by the argument", id="argument"),
+        pytest.param("option", "named by --venv", id="option"),
+        pytest.param("variable", "from $VIRTUAL_ENV", id="variable"),
+        pytest.param("here", "the .venv in the current folder", id="here"),
+        pytest.param("above", "the .venv above the current folder", id="above"),
+    ],
+)
+def test_first_line_says_which_venv_and_why(healthy: Path, how: str, why: str) -> None:
+    project = healthy.parent
+    args: list[str | Path] = []
+    env = env_with()
+    cwd = project
+    if how == "argument":
+        args = [healthy]
+    elif how == "option":
+        args = ["--venv", healthy]
+    elif how == "variable":
+        env = env_with(VIRTUAL_ENV=str(healthy))
+    elif how == "above":
+        cwd = project / "src"
+        cwd.mkdir(exist_ok=True)
+    result = checked(*args, watch=[healthy], cwd=cwd, env=env)
+    assert result.stdout.splitlines()[0].startswith(f"{healthy} ({why}): "), result.stdout
 
 
 def test_a_venv_copied_elsewhere_is_found_by_path(broken: Path, tmp_path: Path) -> None:
@@ -375,5 +409,5 @@ def test_piped_output_keeps_each_line_whole(broken: Path) -> None:
     result = checked(broken, watch=[broken], cwd=broken.parent, env=environ)
     header = result.stdout.splitlines()[0]
     assert len(header) > 80
-    assert header.startswith(f"{broken}: ")
+    assert header.startswith(f"{broken} (named by the argument): ")
     assert header.endswith("full check")

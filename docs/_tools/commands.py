@@ -73,12 +73,13 @@ completion: [completion.md](completion.md).
    `$UV_PROJECT_ENVIRONMENT` (when it holds a `pyproject.toml` and the variable is set) or
    `.venv`;
 2. `$VIRTUAL_ENV`;
-3. `.venv` in the current folder or one of its parents;
-4. the venv venv-doctor itself runs in.
+3. `.venv` in the current folder or one of its parents.
 
-When none is found the command stops with exit status 2 and says where it looked. When
-venv-doctor is installed in a venv of its own (`uv tool install`, `pipx`), step 4 finds that
-venv: name the project (`venv-doctor check .`) in scripts.
+Never the venv venv-doctor itself runs in (`uv tool install`, `pipx`, `uvx`): when none is found
+the command stops with exit status 2 and says where it looked. The first line of `check`'s report
+names the venv and why that one: `(named by the argument)`, `(named by --venv)`,
+`(from $VIRTUAL_ENV)`, `(the .venv in the current folder)`, `(the .venv above the current
+folder)`.
 """
 
 

@@ -1,5 +1,6 @@
 """Venv layouts, from hand-made folders (the shapes real creators leave)."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from venv_doctor.errors import InvalidVenvError, VenvNotFoundError
 from venv_doctor.read.layout import (
     find_venv,
+    find_venv_why,
     is_venv_own_script,
     is_venv_own_site_entry,
     parse_pyvenv_cfg,
@@ -99,6 +101,33 @@ class TestFindVenv:
         assert find_venv(None, venv_option=a, environ=env, cwd=deep) == a
         assert find_venv(None, venv_option=None, environ=env, cwd=deep) == b
         assert find_venv(None, venv_option=None, environ={}, cwd=deep) == c
+
+    def test_says_why(self, tmp_path):
+        a = make_posix(tmp_path / "a")
+        c = make_posix(tmp_path / "proj" / ".venv")
+        deep = tmp_path / "proj" / "src"
+        deep.mkdir(parents=True)
+        env = {"VIRTUAL_ENV": str(a)}
+        assert (
+            find_venv_why(a, venv_option=None, environ={}, cwd=deep)[1] == "named by the argument"
+        )
+        assert find_venv_why(None, venv_option=a, environ={}, cwd=deep)[1] == "named by --venv"
+        assert (
+            find_venv_why(None, venv_option=None, environ=env, cwd=deep)[1] == "from $VIRTUAL_ENV"
+        )
+        found = find_venv_why(None, venv_option=None, environ={}, cwd=deep)
+        assert found == (c, "the .venv above the current folder")
+        found = find_venv_why(None, venv_option=None, environ={}, cwd=tmp_path / "proj")
+        assert found == (c, "the .venv in the current folder")
+
+    def test_never_the_venv_it_runs_from(self, tmp_path):
+        # Where the tests run inside a venv, it must not be taken for the one to check.
+        if sys.prefix == sys.base_prefix:
+            pytest.skip("the tests do not run inside a venv")
+        with pytest.raises(VenvNotFoundError, match=r"no virtual environment found") as raised:
+            find_venv(None, venv_option=None, environ={}, cwd=tmp_path)
+        assert str(tmp_path) in str(raised.value)
+        assert "$VIRTUAL_ENV (not set)" in str(raised.value)
 
     def test_missing_argument(self, tmp_path):
         with pytest.raises(VenvNotFoundError, match="does not exist"):

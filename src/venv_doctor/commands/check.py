@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,7 +16,7 @@ from venv_doctor.diagnose.blind import without_guesses
 from venv_doctor.diagnose.findings import Finding, filter_findings, parse_code_list, sort_key
 from venv_doctor.diagnose.run import Diagnosis
 from venv_doctor.read.installed import InstalledDist
-from venv_doctor.read.layout import VenvLayout, find_venv, read_layout
+from venv_doctor.read.layout import VenvLayout, find_venv_why, read_layout
 from venv_doctor.read.probe import Probe, start_probe
 from venv_doctor.read.snapshot import Snapshot
 from venv_doctor.read.walk import HashProgress, read_venv
@@ -53,7 +54,8 @@ class Checked:
 def locate(
     path: Path | None, *, venv_option: Path | None, environ: Mapping[str, str], cwd: Path
 ) -> VenvLayout:
-    return read_layout(find_venv(path, venv_option=venv_option, environ=environ, cwd=cwd))
+    found, why = find_venv_why(path, venv_option=venv_option, environ=environ, cwd=cwd)
+    return dataclasses.replace(read_layout(found), found_by=why)
 
 
 def resolve_lockfile(layout: VenvLayout, options: LockOptions, cwd: Path) -> Path | None:
@@ -200,5 +202,6 @@ def run_check(
         distributions=len(snapshot.dists),
         files=sum(len(files) for files in snapshot.owned.values()),
         notes=tuple(notes),
+        found_by=layout.found_by,
     )
     return Checked(layout=layout, snapshot=snapshot, wanted=wanted, probe=probe, result=result)

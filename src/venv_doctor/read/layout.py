@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,8 @@ class VenvLayout:
     version: str | None
     site_packages: tuple[Path, ...]
     scripts: Path
+    # Why this venv: how ``find_venv_why`` found it ("" when named directly).
+    found_by: str = ""
 
     @property
     def purelib(self) -> Path | None:
@@ -164,22 +165,34 @@ def find_venv(
     environ: Mapping[str, str],
     cwd: Path,
 ) -> Path:
-    """Pick the venv to inspect, in the documented order.
+    """Pick the venv to inspect, in the documented order (see ``find_venv_why``)."""
+    return find_venv_why(path, venv_option=venv_option, environ=environ, cwd=cwd)[0]
+
+
+def find_venv_why(
+    path: Path | None,
+    *,
+    venv_option: Path | None,
+    environ: Mapping[str, str],
+    cwd: Path,
+) -> tuple[Path, str]:
+    """Pick the venv to inspect, and say why that one, in a few words.
 
     ``PATH`` (a venv, or a project folder holding ``.venv``), then ``--venv``,
-    then ``$VIRTUAL_ENV``, then ``.venv`` in ``cwd`` or its parents, then the
-    running interpreter's own venv.
+    then ``$VIRTUAL_ENV``, then ``.venv`` in ``cwd`` or its parents.  Never the
+    venv venv-doctor itself runs from: a user whose ``cd`` failed must not be
+    told that some other venv is healthy.
     """
     looked: list[str] = []
-    for named, origin in ((path, "argument"), (venv_option, "--venv")):
+    for named, origin in ((path, "the argument"), (venv_option, "--venv")):
         if named is None:
             continue
         given = cwd / named
         if looks_like_venv(given):
-            return given
+            return given, f"named by {origin}"
         project_env = _project_venv(given, environ)
         if project_env is not None and looks_like_venv(project_env):
-            return project_env
+            return project_env, f"the environment of the project named by {origin}"
         if not given.exists():
             raise VenvNotFoundError(f"{given} does not exist ({origin})", path=given)
         raise VenvNotFoundError(
@@ -190,19 +203,19 @@ def find_venv(
     virtual_env = environ.get("VIRTUAL_ENV")
     if virtual_env:
         if looks_like_venv(Path(virtual_env)):
-            return Path(virtual_env)
+            return Path(virtual_env), "from $VIRTUAL_ENV"
         looked.append(f"$VIRTUAL_ENV ({virtual_env})")
+    else:
+        looked.append("$VIRTUAL_ENV (not set)")
     for folder in (cwd, *cwd.parents):
         candidate = folder / ".venv"
         if looks_like_venv(candidate):
-            return candidate
-    looked.append(f".venv in {cwd} and its parents")
-    if sys.prefix != sys.base_prefix:
-        return Path(sys.prefix)
-    looked.append("the running interpreter (not a venv)")
+            where = "in the current folder" if folder == cwd else "above the current folder"
+            return candidate, f"the .venv {where}"
+    looked.append(f".venv in {cwd} and each folder above it")
     raise VenvNotFoundError(
         "no virtual environment found; looked at " + ", ".join(looked),
-        hint="name one: venv-doctor check path/to/.venv",
+        hint="name one: venv-doctor check path/to/.venv (or activate it, or cd into its project)",
     )
 
 

@@ -22,6 +22,7 @@ class CheckResult:
     distributions: int
     files: int
     notes: tuple[str, ...] = ()
+    found_by: str = ""  # why this venv (text output only): "from $VIRTUAL_ENV", ...
 
     @property
     def failed(self) -> bool:

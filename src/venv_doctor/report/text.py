@@ -24,8 +24,9 @@ def render(result: CheckResult, console: Console, *, suggest: bool = True) -> No
     from rich.markup import escape
 
     mode = "quick check (sizes only)" if result.quick else "full check"
+    why = f" ({escape(result.found_by)})" if result.found_by else ""
     console.print(
-        f"[bold]{escape(result.venv)}[/]: {counted(result.distributions, 'distribution')}, "
+        f"[bold]{escape(result.venv)}[/]{why}: {counted(result.distributions, 'distribution')}, "
         f"{counted(result.files, 'file')}, {mode}"
         + (f", lockfile {escape(result.lockfile)}" if result.lockfile else "")
     )

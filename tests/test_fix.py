@@ -438,3 +438,19 @@ def test_fix_shows_its_plan_before_it_changes_anything(
     assert seen.index("Will do, in one transaction:") < seen.index("installing polarslike 1.2.0")
     assert seen.index("installing polarslike 1.2.0") < seen.index("Applied as transaction")
     assert seen.index("Applied as transaction") < seen.index("Checked again:")
+
+
+def test_fix_says_in_its_own_words_what_the_wheel_ships_that_installers_refuse(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # installer refuses bytecode a wheel ships in __pycache__, with a RuntimeWarning
+    # that once reached the user twice, raw.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["pycachelike"])
+    (site_packages(venv) / "pycachelike" / "__init__.py").unlink()
+    result = run_fix(tools, venv, "--from", str(project / "uv.lock"), cwd=project)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "Warning" not in result.stdout + result.stderr
+    assert result.stderr.count("left out 1 bytecode file that pycachelike's wheel ships") == 1
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), fresh_sync_state(tools, project, tmp_path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
@@ -31,6 +32,10 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 def cli(ctx: click.Context, verbose: bool, color: str) -> None:
     """Find what is wrong with a Python virtual environment, and repair it."""
     ctx.obj = {"verbose": verbose}
+    if not verbose:
+        # A library's warning is no message for the user: what matters of it
+        # is said in venv-doctor's own words; -v shows the raw warnings.
+        warnings.simplefilter("ignore")
     global _COLOR  # noqa: PLW0603 - one setting for every console of this process
     _COLOR = color
 

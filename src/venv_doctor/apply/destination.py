@@ -19,6 +19,7 @@ import io
 import os
 import posixpath
 import sys
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -159,12 +160,15 @@ def install_wheel(
     overwrite_existing: bool = False,
     validate: bool = True,
     script_kind: LauncherKind | None = None,
-) -> None:
+) -> tuple[str, ...]:
     """Install ``wheel`` into the venv with ``installer``, every write in ``transaction``.
 
     With ``validate`` the wheel's RECORD must match its files (installer does
     not check this on its own): a file that does not match fails its step.
     ``additional_metadata`` adds dist-info files such as ``INSTALLER``.
+    Returns the wheel's files installer left out: bytecode a wheel ships in
+    ``__pycache__`` folders, which installer refuses to install (with a warning
+    that must not reach the user as a raw Python warning).
     """
     from installer import install
     from installer.sources import WheelFile
@@ -184,7 +188,9 @@ def install_wheel(
             script_kind=kind,
             expected=expected,
         )
-        install(source, planner, metadata)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the same warnings as the install below
+            install(source, planner, metadata)
         destination = TransactionDestination(
             transaction,
             scheme_dict=scheme,
@@ -193,8 +199,18 @@ def install_wheel(
             overwrite_existing=overwrite_existing,
             expected=planner.expected,
         )
-        with transaction.prepared(planner.paths):
+        with transaction.prepared(planner.paths), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             install(source, destination, metadata)
+    return tuple(_left_out(str(warning.message)) for warning in caught)
+
+
+def _left_out(message: str) -> str:
+    """The path a warning of installer's names (``Skip installing <path> from ...``)."""
+    prefix = "Skip installing "
+    if message.startswith(prefix) and " from " in message:
+        return message[len(prefix) : message.index(" from ")]
+    return message
 
 
 def _wheel_record(source: WheelFile, filename: str) -> dict[str, Expected]:

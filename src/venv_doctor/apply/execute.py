@@ -11,7 +11,7 @@ import os
 import stat
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from venv_doctor.plan.relocate import record_hash, rewrite_paths, update_record
 from venv_doctor.read.layout import parse_pyvenv_cfg
 from venv_doctor.read.readfile import read_regular
 from venv_doctor.read.snapshot import Snapshot
+from venv_doctor.words import counted
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -76,19 +77,32 @@ def execute(
         elif isinstance(action, DiscardPath):
             txn.remove(action.path, missing_ok=True)
         elif isinstance(action, InstallDist):
-            install_wheel(
+            left_out = install_wheel(
                 txn,
                 wheels[action.package],
                 layout=layout,
                 additional_metadata=_metadata_files(action),
                 overwrite_existing=True,
             )
+            if left_out and progress is not None:
+                progress(_left_out_line(action, left_out))
         else:
             _rewrite(txn, snapshot, action, record_updates)
     for owner, updates in record_updates.items():
         record = f"{owner}/RECORD"
         text = read_regular(os.path.join(layout.root, record)).decode("utf-8", "surrogateescape")
         txn.replace(record, data=update_record(text, updates).encode("utf-8", "surrogateescape"))
+
+
+def _left_out_line(action: InstallDist, paths: Sequence[str]) -> str:
+    bytecode = sum(1 for path in paths if path.endswith((".pyc", ".pyo")))
+    what = counted(len(paths), "file")
+    if bytecode == len(paths):
+        what = counted(bytecode, "bytecode file")
+    return (
+        f"left out {what} that {action.package}'s wheel ships in __pycache__ folders "
+        f"(installers refuse them; Python writes its own), e.g. {paths[0]}"
+    )
 
 
 def _describe(action: object) -> str:

@@ -22,6 +22,41 @@ _STYLE = {
 }
 
 
+# The frame of a four-column table: a border and a space either side of each cell.
+_TABLE_FRAME = 4 * 3 + 1
+_MIN_VENV_WIDTH = 20
+
+
+def shorten_path(path: str, width: int) -> str:
+    """``path`` in at most ``width`` characters, its start replaced by ``…`` where needed.
+
+    Whole folder names are dropped from the left, so that what is shown still
+    ends with the venv's own folders; only a last name longer than the width
+    itself is cut.
+    """
+    if len(path) <= width:
+        return path
+    kept = ""
+    for part in reversed(path.split("/")):
+        longer = f"/{part}{kept}"
+        if len(longer) + 1 > width:
+            break
+        kept = longer
+    if kept:
+        return "…" + kept
+    return "…" + path[len(path) - width + 1 :]
+
+
+def _most_frequent(row: ScanRow) -> str:
+    """The two most frequent finding codes, one a line, or why the venv went unchecked."""
+    if row.result is None:
+        return row.error or ""
+    codes = row.result.code_counts()
+    return "\n".join(
+        f"{code} x{count}" for code, count in sorted(codes.items(), key=lambda kv: -kv[1])[:2]
+    )
+
+
 def row_json(row: ScanRow) -> str:
     """One line of JSON for one venv: the check report, or the reason it could not run."""
     if row.result is not None:
@@ -46,25 +81,30 @@ def render_table(rows: Iterable[ScanRow], console: Console, progress_console: Co
         for row in rows:
             collected.append(row)
             status.update(f"checked {len(collected)} venvs, last {row.venv}")
+    ordered = sorted(collected, key=lambda r: r.venv)
+    tops = [_most_frequent(row) for row in ordered]
+    # A path broken mid-word is unreadable: each row is one line, and a path too
+    # long for what is left of the width is shortened from the left.
+    top_width = min(max((len(line) for top in tops for line in top.splitlines()), default=0), 26)
+    top_width = max(top_width, len("most frequent"))
+    problems_width = max(len("problems"), *(len(str(row.problems)) for row in ordered), 0)
+    fixed = problems_width + len("unchecked") + _TABLE_FRAME
+    # The venv column comes first: the codes column gives way down to its title.
+    venv_width = console.width - fixed - top_width
+    if venv_width < _MIN_VENV_WIDTH:
+        top_width = max(len("most frequent"), top_width - (_MIN_VENV_WIDTH - venv_width))
+        venv_width = max(console.width - fixed - top_width, 8)
     table = Table(title=f"{len(collected)} venvs")
-    table.add_column("venv", overflow="fold")
-    table.add_column("problems", justify="right")
-    table.add_column("worst")
-    table.add_column("most frequent", overflow="fold")
+    table.add_column("venv", no_wrap=True, max_width=venv_width)
+    table.add_column("problems", justify="right", no_wrap=True, min_width=problems_width)
+    table.add_column("worst", no_wrap=True, min_width=len("unchecked"))
+    table.add_column("most frequent", no_wrap=True, overflow="ellipsis", max_width=top_width)
     failed = False
-    for row in sorted(collected, key=lambda r: r.venv):
+    for row, top in zip(ordered, tops, strict=True):
         worst = row.worst
         failed |= worst in {"error", "warning", "unchecked"}
-        if row.result is not None:
-            codes = row.result.code_counts()
-            top = ", ".join(
-                f"{code} x{count}"
-                for code, count in sorted(codes.items(), key=lambda kv: -kv[1])[:2]
-            )
-        else:
-            top = row.error or ""
         table.add_row(
-            escape(row.venv),
+            escape(shorten_path(row.venv, venv_width)),
             str(row.problems),
             f"[{_STYLE[worst]}]{worst}[/]",
             escape(top),

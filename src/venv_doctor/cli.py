@@ -20,7 +20,12 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="venv-doctor")
-@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Show library warnings, and tracebacks for unexpected errors.",
+)
 @click.option(
     "--color",
     type=click.Choice(["auto", "always", "never"]),
@@ -128,7 +133,7 @@ format_option = click.option(
 )
 
 
-@cli.command()
+@cli.command(short_help="Report everything that is wrong with a venv.")
 @venv_options
 @click.option("--quick", is_flag=True, help="Check sizes and structure only; hash nothing.")
 @format_option
@@ -191,7 +196,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
     _exit(ctx, work)
 
 
-@cli.command()
+@cli.command(short_help="Repair a venv to match its lockfile.")
 @venv_options
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
 @format_option
@@ -286,7 +291,7 @@ def _render_plan(plan: Any, recovered: Any, *, dry_run: bool) -> None:
     render_plan(plan, console, dry_run=dry_run)
 
 
-@cli.command()
+@cli.command(short_help="Revert the last fix.")
 @venv_options
 @click.option(
     "--force", is_flag=True, help="Undo even where files changed since (they go to the trash)."
@@ -309,12 +314,12 @@ def undo(ctx: click.Context, /, **params: Any) -> None:
     _exit(ctx, work)
 
 
-@cli.group()
+@cli.group(short_help="List or clean what fix moved to the trash.")
 def trash() -> None:
     """List or clean what fix moved to the venv's trash (.venv-doctor/trash)."""
 
 
-@trash.command("list")
+@trash.command("list", short_help="List the kept trash, oldest first.")
 @venv_options
 @click.pass_context
 def trash_list(ctx: click.Context, /, **params: Any) -> None:
@@ -334,7 +339,7 @@ def trash_list(ctx: click.Context, /, **params: Any) -> None:
     _exit(ctx, work)
 
 
-@trash.command("clean")
+@trash.command("clean", short_help="Delete the trash of finished transactions.")
 @venv_options
 @click.option(
     "--keep-last", type=int, default=0, show_default=True, help="Keep the newest N transactions."
@@ -371,7 +376,7 @@ def _rolled_back(transactions: tuple[str, ...]) -> None:
     click.echo("Rolled back an interrupted change first: " + ", ".join(transactions), err=True)
 
 
-@cli.command()
+@cli.command(short_help="Check every venv under some folders.")
 @click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--uv-tools", is_flag=True, help="Also check the venvs of `uv tool install`.")
 @click.option("--pipx", is_flag=True, help="Also check the venvs pipx manages.")
@@ -426,7 +431,7 @@ def scan(ctx: click.Context, /, **params: Any) -> None:
     _exit(ctx, work)
 
 
-@cli.command()
+@cli.command(short_help="Explain what a finding code means.")
 @click.argument(
     "code",
     required=False,

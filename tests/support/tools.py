@@ -47,7 +47,7 @@ def find_uv() -> str:
         return str(sibling)
     found = shutil.which("uv")
     if found is None:
-        raise ToolFailedError("uv is not installed: pip install 'venv-doctor[test]'")
+        raise ToolFailedError("uv is not installed: pip install 'venv-doctor-cli[test]'")
     return found
 
 

@@ -50,7 +50,9 @@ EXPLANATIONS: dict[str, Explanation] = {
     "dist-info-incomplete": Explanation(
         meaning="A `*.dist-info` folder is empty, or has no METADATA or no RECORD (an "
         "`*.egg-info` folder without PKG-INFO). Without RECORD neither pip nor uv can uninstall "
-        "or upgrade the distribution; without METADATA they cannot see it at all.",
+        "or upgrade the distribution. Without METADATA pip does not list it, while uv still takes "
+        "it for installed from the folder's name: `uv sync` has nothing to do, and only "
+        "`uv pip check` says the folder is broken.",
         arises="uv removes RECORD rows in order and writes RECORD sorted, so the dist-info goes "
         "first: an uninstall that fails midway (a locked file) leaves the package's files with "
         "a dist-info that is empty or lacks METADATA/RECORD. `uv sync` then says nothing is to "

@@ -18,23 +18,67 @@ What uv and pip leave behind was observed with uv 0.13 and pip 23/26:
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.fixing import venv_doctor
 from tests.support.tools import (
     BASE_PYTHON,
+    CHECKS_RUN,
     ImmutableFiles,
     Tools,
     check_json,
     checked,
     rel,
+    run_check,
     site_packages,
+    tree_digest,
     write_pyproject,
 )
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def next_command_acts(tools: Tools, tmp_path: Path) -> Iterator[None]:
+    """After each scenario: the command each failing check suggested next does something.
+
+    It changes the venv or leaves it healthy; a suggestion that does neither
+    would send the user round in a loop.  Runs after the test's own fixtures
+    are gone (files released, processes ended), as a person would run it.
+    """
+    CHECKS_RUN.clear()
+    yield
+    seen: set[tuple[str, Path | None]] = set()
+    for args, cwd, status in list(CHECKS_RUN):
+        venv_args = [arg for arg in args if not arg.startswith("-") and Path(arg).is_dir()]
+        if status != 1 or len(venv_args) != 1 or (venv_args[0], cwd) in seen:
+            continue
+        seen.add((venv_args[0], cwd))
+        venv = Path(venv_args[0])
+        text = run_check(venv, cwd=cwd, env=tools.environ)
+        if text.exit_code == 0:
+            continue  # the test itself repaired it since
+        nexts = [line for line in text.stdout.splitlines() if line.startswith("Next: ")]
+        assert len(nexts) == 1, text.stdout
+        command = nexts[0].removeprefix("Next: ").split(" (")[0].split(" moves ")[0]
+        words = shlex.split(command)
+        if words[0] not in {"venv-doctor", "uv"}:
+            continue  # words for a person: "fix cannot repair these", "install what ..."
+        before = tree_digest(venv)
+        if words[0] == "uv":
+            tools.run_uv(*words[1:], cwd=cwd, check=False)
+        else:
+            ran = venv_doctor(tools, *words[1:], cache=tmp_path / "next-cache", cwd=cwd)
+            assert ran.exit_code in {0, 1}, ran.output
+        after = run_check(venv, cwd=cwd, env=tools.environ)
+        assert tree_digest(venv) != before or after.exit_code == 0, (
+            f"{command!r} (suggested after checking {venv}) changed nothing:\n{text.stdout}"
+        )
 
 
 def replace_file(path: Path, content: bytes) -> None:

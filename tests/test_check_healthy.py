@@ -50,6 +50,27 @@ def test_uv_sync_hardlink_reports_cache_links_as_info(tools: Tools, tmp_path: Pa
     assert "polarslike" in {f["package"] for f in links}
 
 
+def test_uv_sync_hardlink_prints_one_line_beyond_the_summary(tools: Tools, tmp_path: Path) -> None:
+    # rufflike's first linked file is bin/rufflike, a data script: the cache must
+    # still be recognised, by a file below site-packages.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, HEALTHY, link_mode="hardlink")
+    result = checked(venv, watch=[venv], cwd=project, env=tools.environ)
+    assert result.exit_code == 0, result.stdout
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) == 2, result.stdout
+    assert lines[1].startswith("No problems found. ")
+    assert f"hard links shared with uv's cache ({tools.uv_cache})" in lines[1]
+    assert "(each: --select cache-hardlink)" in lines[1]
+    # Each one on demand, all of them named as uv's cache.
+    result = checked(
+        venv, "--select", "cache-hardlink", watch=[venv], cwd=project, env=tools.environ
+    )
+    shown = [line for line in result.stdout.splitlines() if "cache-hardlink" in line]
+    assert len(shown) == len(HEALTHY) + 1  # deptop brings deplow
+    assert all("shared with uv's cache" in line for line in shown), result.stdout
+
+
 def test_uv_sync_copy_has_no_cache_links(tools: Tools, tmp_path: Path) -> None:
     venv = tools.uv_project(tmp_path / "proj", ["polarslike"], link_mode="copy")
     assert check_json(venv).of("cache-hardlink") == []

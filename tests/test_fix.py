@@ -454,3 +454,25 @@ def test_fix_says_in_its_own_words_what_the_wheel_ships_that_installers_refuse(
     assert result.stderr.count("left out 1 bytecode file that pycachelike's wheel ships") == 1
     assert_in_sync(tools, project)
     assert_same_state(installed_state(venv), fresh_sync_state(tools, project, tmp_path))
+
+
+def test_fix_from_pip_freeze_keeps_the_seed_packages(tools: Tools, tmp_path: Path) -> None:
+    # pip freeze leaves out pip; a fix to that file must not leave python -m pip broken.
+    venv = tools.make_pip_venv(tmp_path / "venv", "polarslike", "rufflike")
+    frozen = tools.pip(venv, "freeze").stdout
+    assert "pip==" not in frozen
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(frozen)
+    (site_packages(venv) / "polarslike" / "frame.py").unlink()
+    result = run_fix(tools, venv, "--from", str(requirements))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "note: keeps pip" in result.stdout
+    assert "the venv's seed packages, which requirements.txt does not list" in result.stdout
+    assert tools.pip(venv, "--version").returncode == 0
+    assert_healthy_from(venv, requirements)
+
+
+def assert_healthy_from(venv: Path, lockfile: Path) -> None:
+    result = check_json(venv, "--from", lockfile)
+    assert result.exit_code == 0, result.stdout
+    assert result.failing() == []

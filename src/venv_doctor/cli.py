@@ -123,6 +123,28 @@ def _lock_from(params: dict[str, Any]) -> Any:
 
 
 # check and fix: the same report formats (fix's JSON holds its plan and both checks).
+def code_options(func: Any) -> Any:
+    """``--select`` and ``--ignore``: which finding codes a report shows (check and fix)."""
+    func = click.option(
+        "--ignore",
+        metavar="CODES",
+        help="Do not report these finding codes (comma list).",
+        shell_complete=lambda _ctx, _param, incomplete: _codes(incomplete, listed=True),
+    )(func)
+    return click.option(
+        "--select",
+        metavar="CODES",
+        help="Only report these finding codes (comma list).",
+        shell_complete=lambda _ctx, _param, incomplete: _codes(incomplete, listed=True),
+    )(func)
+
+
+def _detail(ctx: click.Context, params: dict[str, Any]) -> bool:
+    """Whether text reports show each ``cache-hardlink`` finding, not one line for all."""
+    selected = (params.get("select") or "").replace(" ", "").split(",")
+    return bool(ctx.obj and ctx.obj.get("verbose")) or "cache-hardlink" in selected
+
+
 format_option = click.option(
     "--format",
     "output_format",
@@ -137,18 +159,7 @@ format_option = click.option(
 @venv_options
 @click.option("--quick", is_flag=True, help="Check sizes and structure only; hash nothing.")
 @format_option
-@click.option(
-    "--select",
-    metavar="CODES",
-    help="Only report these finding codes (comma list).",
-    shell_complete=lambda _ctx, _param, incomplete: _codes(incomplete, listed=True),
-)
-@click.option(
-    "--ignore",
-    metavar="CODES",
-    help="Do not report these finding codes (comma list).",
-    shell_complete=lambda _ctx, _param, incomplete: _codes(incomplete, listed=True),
-)
+@code_options
 @lock_options
 @click.pass_context
 def check(ctx: click.Context, /, **params: Any) -> None:
@@ -189,7 +200,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
         else:
             from venv_doctor.report.text import render as render_text
 
-            render_text(result, _console())
+            render_text(result, _console(), detail=_detail(ctx, params))
         _LEFT_TO_THE_OS.append(checked)
         return EXIT_FINDINGS if result.failed else EXIT_OK
 
@@ -217,6 +228,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
 @click.option(
     "--purge-orphans", is_flag=True, help="Also move files no distribution owns to the trash."
 )
+@code_options
 @lock_options
 @click.pass_context
 def fix(ctx: click.Context, /, **params: Any) -> None:
@@ -247,6 +259,8 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
                 dry_run=params["dry_run"],
                 purge_orphans=params["purge_orphans"],
                 python=params["python"],
+                select=params["select"],
+                ignore=params["ignore"],
             ),
             environ=os.environ,
             cwd=cwd,
@@ -269,7 +283,7 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
         else:
             from venv_doctor.report.plan import render_fix
 
-            render_fix(result, _console(), dry_run=params["dry_run"])
+            render_fix(result, _console(), dry_run=params["dry_run"], detail=_detail(ctx, params))
         return (
             EXIT_OK
             if result.healthy or (params["dry_run"] and result.plan.empty)

@@ -14,7 +14,9 @@ from venv_doctor.report.model import CheckResult
 from venv_doctor.report.nextstep import next_command
 
 
-def result(*codes: str, venv: str = "/p/.venv", lockfile: str | None = "/p/uv.lock") -> CheckResult:
+def result(
+    *codes: str, venv: str = "/p/.venv", lockfile: str | None = "/p/uv.lock", repair: str = "fix"
+) -> CheckResult:
     findings = tuple(
         Finding(
             code=code,
@@ -28,7 +30,14 @@ def result(*codes: str, venv: str = "/p/.venv", lockfile: str | None = "/p/uv.lo
         for code in codes
     )
     return CheckResult(
-        venv=venv, lockfile=lockfile, quick=False, findings=findings, distributions=1, files=1
+        venv=venv,
+        lockfile=lockfile,
+        quick=False,
+        findings=findings,
+        distributions=1,
+        files=1,
+        repair=repair,
+        purged=2 if repair == "purge" else 0,
     )
 
 
@@ -67,6 +76,13 @@ def result(*codes: str, venv: str = "/p/.venv", lockfile: str | None = "/p/uv.lo
             id="no-lock-quoted",
         ),
         pytest.param(result("dependency-unsatisfied", lockfile=None), "/p", None, id="deps-only"),
+        pytest.param(
+            result("orphan-file", repair="purge"),
+            "/p",
+            "venv-doctor fix --from uv.lock --purge-orphans",
+            id="only-unowned-files",
+        ),
+        pytest.param(result("editable-target-missing", repair="none"), "/p", None, id="fix-cannot"),
         pytest.param(
             result("dependency-unsatisfied", "lock-missing"),
             "/p",

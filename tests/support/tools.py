@@ -292,6 +292,12 @@ class CheckResult:
         return [f for f in self.findings if f["severity"] in {"warning", "error"}]
 
 
+# Every ``run_check`` of the current test: (arguments, cwd, exit status).  A test
+# module may go over them afterwards (tests/test_check_broken.py runs the next
+# command each check suggested).
+CHECKS_RUN: list[tuple[tuple[str, ...], Path | None, int]] = []
+
+
 def run_check(
     *args: str | os.PathLike[str],
     cwd: Path | None = None,
@@ -315,6 +321,7 @@ def run_check(
         )
     except subprocess.TimeoutExpired as exc:
         raise AssertionError(f"check did not finish within {timeout}s: {argv}") from exc
+    CHECKS_RUN.append((tuple(os.fspath(arg) for arg in args), cwd, proc.returncode))
     report = None
     if "json" in argv and proc.stdout.strip():
         try:

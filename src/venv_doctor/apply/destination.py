@@ -21,6 +21,7 @@ import posixpath
 import sys
 import warnings
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -61,6 +62,7 @@ class TransactionDestination(WheelDestination):
     ) -> None:
         self.transaction = transaction
         self.expected = dict(expected or {})
+        self.wrong: list[str] = []  # files whose content the wheel's RECORD gets wrong
         self.scheme_dict = dict(scheme_dict)
         self.interpreter = interpreter
         self.script_kind: LauncherKind = script_kind
@@ -85,8 +87,16 @@ class TransactionDestination(WheelDestination):
             stream=stream,
             mode=self._exec_mode if is_executable else self._file_mode,
             hash_name=self.hash_algorithm,
-            expected=self.expected.get((scheme, path)),
         )
+        # Some published wheels list hashes in their RECORD that their files do
+        # not have (uv#11723); uv and pip install them as they are, and so does
+        # this.  The RECORD written here holds the real hashes; the caller says
+        # which files the wheel's own RECORD got wrong.
+        want = self.expected.get((scheme, path))
+        if want is not None and (
+            written.digest != want.digest or want.size not in {None, written.size}
+        ):
+            self.wrong.append(path)
         digest = base64.urlsafe_b64encode(written.digest).decode("ascii").rstrip("=")
         return RecordEntry(path, Hash(self.hash_algorithm, digest), written.size)
 
@@ -160,15 +170,13 @@ def install_wheel(
     overwrite_existing: bool = False,
     validate: bool = True,
     script_kind: LauncherKind | None = None,
-) -> tuple[str, ...]:
+) -> Installed:
     """Install ``wheel`` into the venv with ``installer``, every write in ``transaction``.
 
-    With ``validate`` the wheel's RECORD must match its files (installer does
-    not check this on its own): a file that does not match fails its step.
-    ``additional_metadata`` adds dist-info files such as ``INSTALLER``.
-    Returns the wheel's files installer left out: bytecode a wheel ships in
-    ``__pycache__`` folders, which installer refuses to install (with a warning
-    that must not reach the user as a raw Python warning).
+    With ``validate`` each file is compared with the wheel's RECORD (installer
+    does not do it on its own), and the files the wheel's RECORD gets wrong are
+    named in what it returns.  ``additional_metadata`` adds dist-info files such
+    as ``INSTALLER``.
     """
     from installer import install
     from installer.sources import WheelFile
@@ -202,7 +210,24 @@ def install_wheel(
         with transaction.prepared(planner.paths), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             install(source, destination, metadata)
-    return tuple(_left_out(str(warning.message)) for warning in caught)
+    return Installed(
+        left_out=tuple(_left_out(str(warning.message)) for warning in caught),
+        wrong_record=(*planner.wrong, *destination.wrong),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Installed:
+    """What installing one wheel did not do as its RECORD says.
+
+    ``left_out``: files installer refuses, bytecode a wheel ships in
+    ``__pycache__`` folders (installer warns; the warning must not reach the
+    user raw).  ``wrong_record``: files installed whose content the wheel's own
+    RECORD gets wrong, a fault of the wheel.
+    """
+
+    left_out: tuple[str, ...] = ()
+    wrong_record: tuple[str, ...] = ()
 
 
 def _left_out(message: str) -> str:
@@ -259,6 +284,7 @@ class _Planner(WheelDestination):
         self._record = expected
         self.paths: list[str] = []
         self.expected: dict[tuple[str, str], Expected] = {}
+        self.wrong: list[str] = []  # files whose content the wheel's RECORD gets wrong
 
     def _note(self, scheme: Scheme, path: str) -> RecordEntry:
         self.paths.append(posixpath.join(self._folders[scheme], path))
@@ -276,7 +302,8 @@ class _Planner(WheelDestination):
         member = getattr(stream, "name", None)  # a wheel's file, not generated metadata
         want = self._record.get(member) if isinstance(member, str) else None
         if want is not None and scheme == "scripts":
-            _check_now(stream, want, member)
+            if not _matches(stream, want):
+                self.wrong.append(text)
         elif want is not None:
             self.expected[(scheme, text)] = want
         return self._note(scheme, text)
@@ -299,18 +326,15 @@ class _Planner(WheelDestination):
         self._note(scheme, record_file_path)
 
 
-def _check_now(stream: BinaryIO, want: Expected, member: str | None) -> None:
+def _matches(stream: BinaryIO, want: Expected) -> bool:
     import hashlib
-
-    from venv_doctor.apply.steps import ContentMismatchError
 
     hasher = hashlib.sha256()
     size = 0
     while chunk := stream.read(1 << 20):
         hasher.update(chunk)
         size += len(chunk)
-    if hasher.digest() != want.digest or want.size not in {None, size}:
-        raise ContentMismatchError(f"{member} does not match {want.source}")
+    return hasher.digest() == want.digest and want.size in {None, size}
 
 
 def _inside(root: Path, folder: str) -> str:

@@ -11,12 +11,12 @@ import os
 import stat
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from venv_doctor.apply.destination import install_wheel
+from venv_doctor.apply.destination import Installed, install_wheel
 from venv_doctor.apply.transaction import Transaction
 from venv_doctor.lockfiles.wanted import Source
 from venv_doctor.plan.actions import (
@@ -77,15 +77,16 @@ def execute(
         elif isinstance(action, DiscardPath):
             txn.remove(action.path, missing_ok=True)
         elif isinstance(action, InstallDist):
-            left_out = install_wheel(
+            installed = install_wheel(
                 txn,
                 wheels[action.package],
                 layout=layout,
                 additional_metadata=_metadata_files(action),
                 overwrite_existing=True,
             )
-            if left_out and progress is not None:
-                progress(_left_out_line(action, left_out))
+            if progress is not None:
+                for line in _install_notes(action, installed):
+                    progress(line)
         else:
             _rewrite(txn, snapshot, action, record_updates)
     for owner, updates in record_updates.items():
@@ -94,15 +95,25 @@ def execute(
         txn.replace(record, data=update_record(text, updates).encode("utf-8", "surrogateescape"))
 
 
-def _left_out_line(action: InstallDist, paths: Sequence[str]) -> str:
-    bytecode = sum(1 for path in paths if path.endswith((".pyc", ".pyo")))
-    what = counted(len(paths), "file")
-    if bytecode == len(paths):
-        what = counted(bytecode, "bytecode file")
-    return (
-        f"left out {what} that {action.package}'s wheel ships in __pycache__ folders "
-        f"(installers refuse them; Python writes its own), e.g. {paths[0]}"
-    )
+def _install_notes(action: InstallDist, installed: Installed) -> list[str]:
+    notes = []
+    paths = installed.left_out
+    if paths:
+        bytecode = sum(1 for path in paths if path.endswith((".pyc", ".pyo")))
+        what = counted(bytecode, "bytecode file") if bytecode == len(paths) else None
+        notes.append(
+            f"left out {what or counted(len(paths), 'file')} that {action.package}'s wheel "
+            f"ships in __pycache__ folders (installers refuse them; Python writes its own), "
+            f"e.g. {paths[0]}"
+        )
+    wrong = installed.wrong_record
+    if wrong:
+        notes.append(
+            f"{action.package}'s wheel lists wrong hashes in its RECORD for "
+            f"{counted(len(wrong), 'file')} (a fault of the wheel, e.g. {wrong[0]}): installed "
+            "as the wheel holds them, as uv and pip do; the RECORD written has their real hashes"
+        )
+    return notes
 
 
 def _describe(action: object) -> str:

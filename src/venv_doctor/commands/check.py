@@ -84,6 +84,33 @@ def _may_hold_lockfile(folder: Path) -> bool:
     )
 
 
+def _fails(findings: Sequence[Finding]) -> bool:
+    return any(finding.fails for finding in findings)
+
+
+def _repair(
+    snapshot: Snapshot, findings: Sequence[Finding], wanted: WantedSet | None
+) -> tuple[str, int]:
+    """What ``fix`` would do about ``findings``, so that the next command shown acts.
+
+    ``("fix", 0)`` when its plan acts, ``("purge", n)`` when only ``--purge-orphans``
+    makes it act (on ``n`` paths), ``("none", 0)`` when fix could do nothing.
+    """
+    if any(finding.code == "interpreter-missing" for finding in findings):
+        return "fix", 0  # fix looks for a base interpreter of its own, on PATH
+    from venv_doctor.diagnose.lock import kept_packages
+    from venv_doctor.plan.actions import PlanOptions
+    from venv_doctor.plan.make import make_plan
+
+    keep = kept_packages(snapshot.layout.cfg, wanted) if wanted is not None else frozenset()
+    if not make_plan(snapshot, findings, wanted, PlanOptions(keep=keep)).empty:
+        return "fix", 0
+    purge = make_plan(snapshot, findings, wanted, PlanOptions(purge_orphans=True, keep=keep))
+    if not purge.empty:
+        return "purge", len(purge.actions)
+    return "none", 0
+
+
 @contextlib.contextmanager
 def _no_cycle_collection() -> Iterator[None]:
     """Keep the cyclic garbage collector off while a check runs.
@@ -122,10 +149,9 @@ def _beside_the_files(
         # After the probe has ended: only other processes are named.
         findings += in_use_findings(layout, find_users(str(layout.root), skip_pids=[os.getpid()]))
     if wanted is not None:
-        from venv_doctor.diagnose.lock import lock_findings, preserved_packages
+        from venv_doctor.diagnose.lock import kept_packages, lock_findings
 
-        keep = preserved_packages(layout.cfg) if wanted.kind == "uv.lock" else frozenset()
-        findings += lock_findings(wanted, dists, keep=keep)
+        findings += lock_findings(wanted, dists, keep=kept_packages(layout.cfg, wanted))
     findings += dependency_findings(dists, probe.environment)
     return findings
 
@@ -194,7 +220,10 @@ def run_check(
             f"could not run {probe.interpreter} ({probe.reason}); markers and tags were "
             "derived from pyvenv.cfg and this platform"
         )
+    repair, purged = _repair(snapshot, findings, wanted) if _fails(findings) else ("fix", 0)
     result = CheckResult(
+        repair=repair,
+        purged=purged,
         venv=str(layout.root),
         lockfile=str(wanted.lockfile) if wanted is not None else None,
         quick=quick,

@@ -26,7 +26,7 @@ from venv_doctor.apply.recovery import RecoveryReport, recover
 from venv_doctor.apply.steps import StepHook
 from venv_doctor.apply.transaction import Transaction
 from venv_doctor.commands.check import LockOptions, run_check
-from venv_doctor.diagnose.lock import preserved_packages
+from venv_doctor.diagnose.lock import kept_packages
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.plan.actions import InstallDist, Plan, PlanOptions
 from venv_doctor.plan.make import make_plan
@@ -52,6 +52,9 @@ class FixOptions:
     dry_run: bool = False
     purge_orphans: bool = False
     python: Path | None = None
+    # Which finding codes the check after the change reports (the plan acts on all).
+    select: str | None = None
+    ignore: str | None = None
 
 
 class InterpreterNotFoundError(VenvDoctorError):
@@ -90,11 +93,7 @@ def run_fix(
             stamps=True,
         )
         wanted = checked.wanted
-        keep = (
-            preserved_packages(layout.cfg)
-            if wanted is not None and wanted.kind == "uv.lock"
-            else frozenset()
-        )
+        keep = kept_packages(layout.cfg, wanted) if wanted is not None else frozenset()
         base = _base_interpreter(layout, options.python, checked.result, environ)
         plan = make_plan(
             checked.snapshot,
@@ -130,8 +129,8 @@ def run_fix(
         after = run_check(
             read_layout(layout.root),
             quick=False,
-            select=None,
-            ignore=None,
+            select=options.select,
+            ignore=options.ignore,
             lock=lock,
             environ=environ,
             cwd=cwd,

@@ -13,6 +13,7 @@ def finding(
     dist: InstalledDist | None = None,
     path: str | None = None,
     hint: str | None = None,
+    count: int = 1,
 ) -> Finding:
     return Finding(
         code=code,
@@ -22,6 +23,7 @@ def finding(
         path=path,
         message=message,
         hint=hint,
+        count=count,
     )
 
 

@@ -174,6 +174,7 @@ def _cache_links(snapshot: Snapshot, index: Index) -> list[Finding]:
                 dist=dist,
                 path=meta_dir,
                 hint="never edit installed files in place; venv-doctor fix installs by copying",
+                count=count,
             )
         )
     return found

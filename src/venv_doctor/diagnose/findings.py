@@ -44,6 +44,9 @@ class Finding:
     path: str | None
     message: str
     hint: str | None = None
+    # How many paths the finding speaks for (``cache-hardlink``: files of one
+    # distribution), for summaries that add them up; not part of the JSON.
+    count: int = 1
 
     @property
     def fails(self) -> bool:

@@ -34,6 +34,26 @@ def preserved_packages(cfg: Mapping[str, str] | None) -> frozenset[str]:
     return frozenset()
 
 
+def kept_packages(cfg: Mapping[str, str] | None, wanted: WantedSet) -> frozenset[str]:
+    """Names never removed as extraneous from this venv, nor reported as such.
+
+    With uv.lock, what ``uv sync`` keeps (``preserved_packages``).  With a
+    requirements file or pylock.toml, the seed packages of a venv that was made
+    with them (``python -m venv`` and virtualenv seed pip, and setuptools and
+    wheel on older Pythons; ``uv venv --seed`` writes ``seed = true``), as
+    pip-sync keeps them: a file written by ``pip freeze`` leaves them out, and
+    removing pip would leave ``python -m pip`` broken.  A file that lists them
+    still decides their version.
+    """
+    if wanted.kind == "uv.lock":
+        return preserved_packages(cfg)
+    if cfg is None:
+        return frozenset()
+    if "uv" not in cfg or cfg.get("seed", "").strip().lower() == "true":
+        return SEED_PACKAGES
+    return frozenset()
+
+
 def sync_command(wanted: WantedSet) -> str:
     """The command that makes the venv match ``wanted`` with the tool that wrote it."""
     if wanted.kind == "uv.lock":

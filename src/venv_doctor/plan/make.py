@@ -66,6 +66,15 @@ def make_plan(
     notes: list[str] = []
     pairs = move_pairs(snapshot, findings, notes)
     decision = _decide(snapshot, findings, wanted, damaged, options, pairs)
+    if wanted is not None and wanted.kind != "uv.lock":
+        kept = sorted(
+            {d.name for d in snapshot.dists if d.name in options.keep} - wanted.dists.keys()
+        )
+        if kept:
+            notes.append(
+                f"keeps {', '.join(kept)}: the venv's seed packages, which "
+                f"{wanted.lockfile.name} does not list (as pip-sync keeps them)"
+            )
     staying = [d for d in snapshot.dists if d.meta_dir not in decision.remove]
     staying_owned = _owned_by(snapshot, staying)
 

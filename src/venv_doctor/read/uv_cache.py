@@ -50,7 +50,14 @@ def cache_links(
             entry = tree.get(rel) if rel else None
             if entry is not None and entry.kind == FILE and entry.nlink > 1:
                 count += 1
-                if dist.meta_dir not in samples and rel is not None:
+                # The sample must lie below site-packages, where the archive's own
+                # layout mirrors it: ruff's first linked file is bin/ruff, a data
+                # script, which sits under the archive's *.data folder instead.
+                if (
+                    dist.meta_dir not in samples
+                    and rel is not None
+                    and rel.startswith(dist.site_dir + "/")
+                ):
                     samples[dist.meta_dir] = (rel, entry, dist.site_dir)
         if count:
             linked[dist.meta_dir] = count

@@ -23,6 +23,10 @@ class CheckResult:
     files: int
     notes: tuple[str, ...] = ()
     found_by: str = ""  # why this venv (text output only): "from $VIRTUAL_ENV", ...
+    # What ``fix`` would do about the findings: "fix" acts, "purge" acts only with
+    # --purge-orphans (on ``purged`` paths), "none" can do nothing about them.
+    repair: str = "fix"
+    purged: int = 0
 
     @property
     def failed(self) -> bool:

@@ -25,7 +25,7 @@ def next_command(result: CheckResult, cwd: str) -> str | None:
     what to install.
     """
     failing = {finding.code for finding in result.findings if finding.fails}
-    if not failing:
+    if not failing or result.repair == "none":
         return None
     lock_dir = os.path.dirname(result.lockfile) if result.lockfile else None
     if failing == {"dependency-unsatisfied"} and result.lockfile is None:
@@ -46,6 +46,8 @@ def next_command(result: CheckResult, cwd: str) -> str | None:
         words.append(_shown(result.venv, cwd))
     if result.lockfile is not None:
         words += ["--from", _shown(result.lockfile, cwd)]
+    if result.repair == "purge":
+        words.append("--purge-orphans")
     return shlex.join(words)
 
 

@@ -115,8 +115,8 @@ def render_plan(plan: Plan, console: Console, *, dry_run: bool) -> None:
             )
 
 
-def render_fix(result: FixResult, console: Console, *, dry_run: bool) -> None:
-    """What ``fix`` did and what the check after it found."""
+def render_fix(result: FixResult, console: Console, *, dry_run: bool, detail: bool = False) -> None:
+    """What ``fix`` did and what the check after it found (``detail``: see ``text.render``)."""
     from venv_doctor.report.text import render as render_text
 
     if dry_run:
@@ -130,7 +130,7 @@ def render_fix(result: FixResult, console: Console, *, dry_run: bool) -> None:
     if result.after is not None:
         console.print()
         console.print("[bold]Checked again:[/]")
-        render_text(result.after, console, suggest=False)
+        render_text(result.after, console, suggest=False, detail=detail)
         left = {finding.code for finding in result.after.findings if finding.fails}
         if left == {"orphan-file"}:
             console.print(

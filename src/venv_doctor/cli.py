@@ -1,4 +1,7 @@
-"""The command line.  The only module that imports click or builds a rich Console."""
+"""The command line: its commands and exit statuses (shared options in ``cli_options``).
+
+With ``cli_options`` the only module that imports click or builds a rich Console.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,15 @@ from typing import Any, NoReturn
 import click
 
 from venv_doctor import __version__
+from venv_doctor.cli_options import (
+    code_options,
+    codes,
+    detail,
+    format_option,
+    lock_from,
+    lock_options,
+    venv_options,
+)
 from venv_doctor.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, VenvDoctorError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -45,116 +57,6 @@ def cli(ctx: click.Context, verbose: bool, color: str) -> None:
     _COLOR = color
 
 
-def venv_options(func: Any) -> Any:
-    """PATH and --venv: which venv to work on (shared by every command on a venv)."""
-    func = click.option(
-        "--venv", "venv_option", type=click.Path(path_type=Path), help="The venv to work on."
-    )(func)
-    return click.argument("path", required=False, type=click.Path(path_type=Path))(func)
-
-
-def _multi(name: str, help_text: str) -> Any:
-    return click.option(name, multiple=True, metavar="NAME", help=help_text)
-
-
-def lock_options(func: Any) -> Any:
-    """--from, --no-lock and uv sync's selection flags (shared by check and fix)."""
-    options = [
-        click.option(
-            "--from",
-            "lockfile",
-            type=click.Path(path_type=Path),
-            help="Lockfile to compare against: uv.lock, pylock.toml or a pinned requirements file."
-            " Default: the project's uv.lock or pylock.toml beside the venv.",
-        ),
-        click.option("--no-lock", is_flag=True, help="Do not compare against any lockfile."),
-        _multi("--extra", "Include this extra of the project (as uv sync --extra)."),
-        click.option("--all-extras", is_flag=True, help="Include every extra."),
-        _multi("--no-extra", "Leave this extra out (with --all-extras)."),
-        click.option("--no-dev", is_flag=True, help="Leave the dev group out."),
-        click.option("--only-dev", is_flag=True, help="Only the dev group."),
-        _multi("--group", "Include this dependency group."),
-        _multi("--no-group", "Leave this dependency group out."),
-        _multi("--only-group", "Only this dependency group."),
-        click.option("--all-groups", is_flag=True, help="Include every dependency group."),
-        click.option("--no-default-groups", is_flag=True, help="Leave the default groups out."),
-        _multi("--package", "Only this workspace member and its dependencies."),
-        click.option("--all-packages", is_flag=True, help="Every workspace member."),
-        click.option("--no-editable", is_flag=True, help="Expect local projects non-editable."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-_SELECTION = {
-    "extra": "extras",
-    "all_extras": "all_extras",
-    "no_extra": "no_extras",
-    "no_dev": "no_dev",
-    "only_dev": "only_dev",
-    "group": "groups",
-    "no_group": "no_groups",
-    "only_group": "only_groups",
-    "all_groups": "all_groups",
-    "no_default_groups": "no_default_groups",
-    "package": "packages",
-    "all_packages": "all_packages",
-    "no_editable": "no_editable",
-}
-
-
-def _lock_from(params: dict[str, Any]) -> Any:
-    from venv_doctor.commands.check import LockOptions
-
-    flags = {field: params.pop(option) for option, field in _SELECTION.items()}
-    selection = None
-    if any(flags.values()):
-        # Only then: the lockfile readers take a while to import.
-        from venv_doctor.lockfiles import Selection
-
-        selection = Selection(**flags)
-    lockfile, disabled = params.pop("lockfile"), params.pop("no_lock")
-    if lockfile is not None and disabled:
-        from venv_doctor.errors import UsageError
-
-        raise UsageError("--from and --no-lock exclude each other")
-    return LockOptions(path=lockfile, disabled=disabled, selection=selection)
-
-
-# check and fix: the same report formats (fix's JSON holds its plan and both checks).
-def code_options(func: Any) -> Any:
-    """``--select`` and ``--ignore``: which finding codes a report shows (check and fix)."""
-    func = click.option(
-        "--ignore",
-        metavar="CODES",
-        help="Do not report these finding codes (comma list).",
-        shell_complete=lambda _ctx, _param, incomplete: _codes(incomplete, listed=True),
-    )(func)
-    return click.option(
-        "--select",
-        metavar="CODES",
-        help="Only report these finding codes (comma list).",
-        shell_complete=lambda _ctx, _param, incomplete: _codes(incomplete, listed=True),
-    )(func)
-
-
-def _detail(ctx: click.Context, params: dict[str, Any]) -> bool:
-    """Whether text reports show each ``cache-hardlink`` finding, not one line for all."""
-    selected = (params.get("select") or "").replace(" ", "").split(",")
-    return bool(ctx.obj and ctx.obj.get("verbose")) or "cache-hardlink" in selected
-
-
-format_option = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Text for people, JSON for programs (see docs/reference/json.md).",
-)
-
-
 @cli.command(short_help="Report everything that is wrong with a venv.")
 @venv_options
 @click.option("--quick", is_flag=True, help="Check sizes and structure only; hash nothing.")
@@ -175,7 +77,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
         from venv_doctor.commands.check import run_check
         from venv_doctor.report.progress import RichHashProgress
 
-        lock = _lock_from(params)
+        lock = lock_from(params)
         cwd = Path.cwd()
         layout = _layout(params)
         as_text = params["output_format"] == "text"
@@ -200,7 +102,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
         else:
             from venv_doctor.report.text import render as render_text
 
-            render_text(result, _console(), detail=_detail(ctx, params))
+            render_text(result, _console(), detail=detail(ctx, params))
         _LEFT_TO_THE_OS.append(checked)
         return EXIT_FINDINGS if result.failed else EXIT_OK
 
@@ -247,7 +149,7 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
         from venv_doctor.commands.fix import FixOptions, run_fix
         from venv_doctor.report.progress import RichDownloadProgress
 
-        lock = _lock_from(params)
+        lock = lock_from(params)
         cwd = Path.cwd()
         layout = _layout(params)
         as_json = params["output_format"] == "json"
@@ -283,7 +185,7 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
         else:
             from venv_doctor.report.plan import render_fix
 
-            render_fix(result, _console(), dry_run=params["dry_run"], detail=_detail(ctx, params))
+            render_fix(result, _console(), dry_run=params["dry_run"], detail=detail(ctx, params))
         return (
             EXIT_OK
             if result.healthy or (params["dry_run"] and result.plan.empty)
@@ -449,7 +351,7 @@ def scan(ctx: click.Context, /, **params: Any) -> None:
 @click.argument(
     "code",
     required=False,
-    shell_complete=lambda _ctx, _param, incomplete: _codes(incomplete, listed=False),
+    shell_complete=lambda _ctx, _param, incomplete: codes(incomplete, listed=False),
 )
 @click.pass_context
 def explain(ctx: click.Context, code: str | None) -> None:
@@ -482,15 +384,6 @@ def _console(stderr: bool = False) -> Any:
     if _COLOR == "always":
         return Console(stderr=stderr, highlight=False, force_terminal=True, soft_wrap=soft_wrap)
     return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
-
-
-def _codes(incomplete: str, *, listed: bool) -> list[str]:
-    """Finding codes that complete ``incomplete``; ``listed``: after the commas of a list."""
-    from venv_doctor.diagnose.findings import CODES
-
-    done, _, last = incomplete.rpartition(",") if listed else ("", "", incomplete)
-    prefix = f"{done}," if done else ""
-    return [prefix + code for code in sorted(CODES) if code.startswith(last)]
 
 
 _EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool a pipe closed on

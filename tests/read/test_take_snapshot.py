@@ -61,7 +61,7 @@ def test_a_stash_counts_the_bytecode_it_holds(venv, stash):
     (found,) = venv.check()
     assert found.code == "stash-leftover"
     assert found.path == f"{SITE}/{stash}"
-    assert "folder with 2 files" in found.message
+    assert "(2 files)" in found.message or "folder with 2 files" in found.message
 
 
 def _sizes_venv(venv: FakeVenv) -> dict[str, bytes]:
@@ -231,3 +231,27 @@ def test_files_changed_just_before_the_first_reading_are_read_again(venv):
     _, progress = _read(venv, earlier=first)
     assert progress.events[0] == everything.events[0]
     assert progress.events[0][1] > sum(map(len, files.values()))
+
+
+def test_installers_temporary_names_are_noted_outermost_only(venv):
+    meta = venv.install("demo", "1.0", {"demo/__init__.py": b""})
+    for path in (
+        f"{meta}/RECORDvasyrjl3.tmp",
+        f"{SITE}/demo/.tmpAbC123",
+        f"{SITE}/~emo/.tmpXyZ789",
+        f"{SITE}/~emo-0.9.dist-info/METADATA",
+        "bin/.tmp9kgftE",
+    ):
+        (venv.root / path).parent.mkdir(parents=True, exist_ok=True)
+        (venv.root / path).write_bytes(b"Name: demo\nVersion: 0.9\n\n")
+    snapshot = venv.snapshot(hashes=False)
+    assert snapshot.temps == (
+        "bin/.tmp9kgftE",
+        f"{meta}/RECORDvasyrjl3.tmp",
+        f"{SITE}/demo/.tmpAbC123",
+        f"{SITE}/~emo",
+        f"{SITE}/~emo-0.9.dist-info",
+    )
+    # The stashed metadata folder is read, but nothing is installed by it.
+    assert [d.meta_dir for d in snapshot.dists] == [meta]
+    assert [(d.name, d.version) for d in snapshot.stashed] == [("demo", "0.9")]

@@ -71,6 +71,17 @@ class InstalledDist:
         return None
 
 
+def is_stashed_metadata(entry_name: str) -> bool:
+    """A metadata folder pip moved aside under a ``~`` name while it uninstalled.
+
+    Nothing is installed by it: pip itself skips it as an invalid name
+    (pip metadata/base.py ``iter_all_distributions``), uv as "a dangling
+    temporary directory" (uv-installer site_packages.rs), though
+    ``importlib.metadata`` still lists it under the name in its METADATA.
+    """
+    return entry_name.startswith("~")
+
+
 def split_meta_dir_name(dirname: str) -> tuple[str, str | None]:
     """``foo_bar-1.0.dist-info`` -> (``foo_bar``, ``1.0``); legacy names too.
 
@@ -225,5 +236,5 @@ def read_distributions(site_path: Path, site_rel: str, names: Iterable[str]) -> 
     return [
         read_distribution(str(site_path), site_rel, name)
         for name in sorted(names)
-        if name.endswith(METADATA_SUFFIXES)
+        if name.endswith(METADATA_SUFFIXES) and not is_stashed_metadata(name)
     ]

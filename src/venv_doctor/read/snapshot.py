@@ -6,7 +6,6 @@ disk.  Paths are venv-relative POSIX strings unless a field says otherwise.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -14,6 +13,7 @@ from typing import NamedTuple
 from venv_doctor.read.installed import InstalledDist, Unreadable
 from venv_doctor.read.layout import VenvLayout
 from venv_doctor.read.records import RecordRow
+from venv_doctor.read.tempnames import temp_kind
 
 # Entry kinds.
 FILE = "file"
@@ -29,14 +29,9 @@ TARGET_LOOP = "loop"
 TARGET_OTHER = "other"
 
 
-# pip renames what it uninstalls to "~" + name[1:] (then "~-", "~~" ...) and
-# deletes that stash at commit; uv's temporary folders are ".tmp" + 6 chars.
-_UV_TEMP = re.compile(r"^\.tmp[A-Za-z0-9]{6}$")
-
-
 def is_stash_name(name: str) -> bool:
-    """A file or folder name that an interrupted install or uninstall leaves behind."""
-    return name.startswith("~") or _UV_TEMP.match(name) is not None
+    """A folder name that an interrupted install or uninstall leaves behind (``read.tempnames``)."""
+    return temp_kind(name, is_dir=True) is not None
 
 
 class Entry(NamedTuple):
@@ -122,6 +117,13 @@ class Snapshot:
     # -> (mtime_ns, ctime_ns), and when the reading began (time.time_ns())
     stamps: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     stamped_at: int = 0
+    # Entries of site-packages and the scripts folder named as uv and pip name
+    # what they write or move aside for a moment (``read.tempnames``), sorted;
+    # none below another (a stash folder is one entry).
+    temps: tuple[str, ...] = ()
+    # Metadata folders pip stashed under "~" names (``~umpy-2.3.5.dist-info``):
+    # read as data, never taken for installed distributions.
+    stashed: tuple[InstalledDist, ...] = ()
 
     @property
     def site_rels(self) -> tuple[str, ...]:

@@ -23,8 +23,8 @@ from venv_doctor.read.snapshot import (
     TARGET_OTHER,
     Entry,
     OwnedFile,
-    is_stash_name,
 )
+from venv_doctor.read.tempnames import temp_kind
 
 if TYPE_CHECKING:
     from venv_doctor.read.hashing import Job
@@ -57,6 +57,7 @@ def walk(
     tree: dict[str, Entry],
     unreadable: list[Unreadable],
     inside: Inside,
+    temps: list[str] | None = None,
 ) -> list[str]:
     """Record every entry below ``top``, never following links; return the names in ``top``.
 
@@ -70,6 +71,9 @@ def walk(
     a finding, and the bytecode a RECORD lists is ``stat``-ed by
     ``stat_owned``.  Inside a stash folder they are entered, since a
     stash-leftover counts every file it holds.
+
+    Entries named as installers name their temporary files and stash folders
+    go to ``temps`` (not those inside such a folder).
     """
     tree[top_rel] = _FOLDER
     names: list[str] = []
@@ -88,15 +92,27 @@ def walk(
                 if folder_rel is top_rel:
                     names.append(name)
                 try:
-                    if item.is_dir(follow_symlinks=False):
+                    is_dir = item.is_dir(follow_symlinks=False)
+                    if is_dir:
                         tree[rel] = _FOLDER
-                        stash = in_stash or is_stash_name(name)
-                        if stash or name != "__pycache__":
-                            stack.append((item.path, rel, stash))
                     elif item.is_file(follow_symlinks=False):
                         tree[rel] = _UNSTATTED
                     else:
                         tree[rel] = _entry(item.path, item.stat(follow_symlinks=False), inside)
+                    # A cheap test first: nearly no name can be a temporary one.
+                    temp = (
+                        not in_stash
+                        and (
+                            name[0] in "~."
+                            or name[-4:] == ".tmp"
+                            or (is_dir and (name[:4] == "pip-" or name[-5:] == ".data"))
+                        )
+                        and temp_kind(name, is_dir=is_dir, at_top=folder_rel is top_rel) is not None
+                    )
+                    if temp and temps is not None:
+                        temps.append(rel)
+                    if is_dir and (in_stash or temp or name != "__pycache__"):
+                        stack.append((item.path, rel, in_stash or temp))
                 except OSError as exc:
                     unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
     return names

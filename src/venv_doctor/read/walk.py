@@ -17,6 +17,7 @@ from venv_doctor.read.installed import (
     METADATA_SUFFIXES,
     InstalledDist,
     Unreadable,
+    is_stashed_metadata,
     read_distribution,
 )
 from venv_doctor.read.layout import VenvLayout
@@ -90,6 +91,7 @@ def read_venv(
     root = str(layout.root)
     unreadable: list[Unreadable] = []
     tree: dict[str, Entry] = {}
+    temps: list[str] = []
     inside = Inside(layout, uv_cache_dir(environ))
     stamped: dict[str, tuple[int, int]] | None = {} if stamps or earlier else None
 
@@ -101,12 +103,12 @@ def read_venv(
         hasher = Hasher(root, workers)
     try:
         # With an earlier snapshot most files keep their digest: none is hashed early.
-        dists, owned = _read_records(layout, hasher if earlier is None else None)
+        dists, owned, stashed = _read_records(layout, hasher if earlier is None else None)
         for site in layout.site_packages:
-            walk(str(site), layout.relative(site), tree, unreadable, inside)
+            walk(str(site), layout.relative(site), tree, unreadable, inside, temps)
         scripts_rel = layout.relative(layout.scripts)
         if os.path.isdir(layout.scripts):
-            walk(str(layout.scripts), scripts_rel, tree, unreadable, inside)
+            walk(str(layout.scripts), scripts_rel, tree, unreadable, inside, temps)
         for dist in dists:
             unreadable.extend(dist.unreadable)
         escaped = stat_owned(layout, owned.values(), tree, inside, unreadable, stamped)
@@ -130,6 +132,8 @@ def read_venv(
             flagless=flagless_digests(layout, owned.values(), tree, scripts_rel),
             stamps=stamped or {},
             stamped_at=started if stamped is not None else 0,
+            temps=tuple(sorted(temps)),
+            stashed=tuple(stashed),
         )
     except BaseException:
         if hasher is not None:
@@ -182,13 +186,15 @@ class Reading:
 
 def _read_records(
     layout: VenvLayout, hasher: Hasher | None
-) -> tuple[list[InstalledDist], dict[str, tuple[OwnedFile, ...]]]:
-    """The distributions of every site-packages, and their RECORD rows with venv paths.
+) -> tuple[list[InstalledDist], dict[str, tuple[OwnedFile, ...]], list[InstalledDist]]:
+    """The distributions of every site-packages, their RECORD rows with venv paths,
+    and the metadata folders pip stashed.
 
     Each RECORD's big files go to ``hasher`` as soon as it is read.
     """
     dists: list[InstalledDist] = []
     owned: dict[str, tuple[OwnedFile, ...]] = {}
+    stashed: list[InstalledDist] = []
     root = str(layout.root)
     for site in layout.site_packages:
         site_rel = layout.relative(site)
@@ -196,6 +202,9 @@ def _read_records(
             if not name.endswith(METADATA_SUFFIXES):
                 continue
             dist = read_distribution(str(site), site_rel, name)
+            if is_stashed_metadata(name):
+                stashed.append(dist)  # nothing is installed by it: its files are not owned
+                continue
             dists.append(dist)
             if dist.record is None:
                 continue
@@ -205,7 +214,7 @@ def _read_records(
             files = owned[dist.meta_dir] = tuple(map(OwnedFile, rels, dist.record))
             if hasher is not None:
                 hasher.add(early_jobs([files]))
-    return dists, owned
+    return dists, owned, stashed
 
 
 def _unchanged(earlier: Snapshot, now: Snapshot, jobs: Mapping[str, Job]) -> dict[str, str]:

@@ -118,8 +118,8 @@ def test_orphans_and_stashes(venv):
         ("orphan-file", "", f"{SITE}/mine.py"),
         ("orphan-file", "", f"{SITE}/polars"),
         ("orphan-file", "demo", f"{SITE}/demo"),
-        ("stash-leftover", "", f"{SITE}/demo/~ub"),
         ("stash-leftover", "", f"{SITE}/~ich"),
+        ("stash-leftover", "demo", f"{SITE}/demo/~ub"),
     ]
     polars = next(f for f in found if f.path == f"{SITE}/polars")
     assert "namespace package" in polars.message

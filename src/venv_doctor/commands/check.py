@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from venv_doctor.commands.config import load_settings
 from venv_doctor.diagnose.blind import without_guesses
 from venv_doctor.diagnose.findings import Finding, filter_findings, parse_code_list, sort_key
+from venv_doctor.diagnose.leftovers import with_lock
 from venv_doctor.diagnose.run import Diagnosis
 from venv_doctor.read.installed import InstalledDist
 from venv_doctor.read.layout import VenvLayout, find_venv_why, read_layout
@@ -205,6 +206,8 @@ def run_check(
             finally:
                 reading.close()
             findings: list[Finding] = diagnosis.finish(snapshot) + later
+            if wanted is not None:
+                findings = with_lock(findings, wanted)
     finally:
         pending.cancel()
     findings, blind = without_guesses(findings, snapshot)

@@ -82,12 +82,41 @@ EXPLANATIONS: dict[str, Explanation] = {
         "purpose: `--ignore orphan-file`.",
     ),
     "stash-leftover": Explanation(
-        meaning="A temporary folder left by an interrupted install or uninstall: pip's stash "
-        "folders (`~ich`, `~-ch`, `~~ch` ...: pip renames what it uninstalls to a `~` name and "
-        "deletes it when the uninstall commits) and uv's `.tmpXXXXXX` folders.",
-        arises="pip could not delete its stash (a locked file inside it), or the process was "
-        "killed.",
-        fix="`venv-doctor fix` moves it to the trash.",
+        meaning="A temporary file or folder an installer left: uv's `.tmpXXXXXX` files (uv "
+        "writes each file it copies, each launcher and each metadata file under such a name, "
+        "then renames it into place; uv 0.12 also makes `.tmpXXXXXX/` folders), a wheel's "
+        "`NAME-VERSION.data/` folder uv had not emptied, pip's `RECORDxxxxxxxx.tmp`, "
+        "`INSTALLERxxxxxxxx.tmp` and `direct_url.jsonxxxxxxxx.tmp` in a metadata folder, pip's "
+        "`pip-KIND-xxxxxxxx` temporary folders, and pip's stash: pip renames each folder it "
+        "uninstalls to a `~` name beside it (`numpy/` to `~umpy/`, `~-mpy/` when that is taken; "
+        "`numpy-2.3.5.dist-info/` to `~umpy-2.3.5.dist-info/`) and deletes the stash when the "
+        "uninstall, or the upgrade it is part of, is done. A stashed metadata folder is never "
+        "taken for an installed distribution (pip and uv ignore it too). pip's stash of one "
+        "distribution is one finding that names the stashed version and the one installed in "
+        "its place. A name an installed RECORD lists is never reported. Bytecode written "
+        "under a temporary name (`__pycache__/*.pyc.NNNN`) is not reported: bytecode never is.",
+        arises="The installer was killed (SIGKILL, a closed terminal, an out-of-memory kill; "
+        "pip also by Ctrl-C while it installs the new version: it rolls back on errors only) "
+        "between writing and renaming, or pip could not delete its stash (a locked file "
+        "inside it).",
+        fix="`venv-doctor fix` moves it to the trash, without `--purge-orphans`: it is the "
+        "installer's, not yours (`venv-doctor undo` brings it back).",
+    ),
+    "pip-interrupted": Explanation(
+        meaning="pip stopped while it replaced or removed a distribution, after it had stashed "
+        "the old version (its metadata folder under a `~` name) and before it wrote all of the "
+        "new one's metadata: no version of the distribution is installed, and `pip list` and "
+        "`uv pip list` show neither. One finding per distribution names the stashed version, "
+        "the version the lockfile wants (with a lockfile), the stash, the files pip had "
+        "already written of the new version where the old folders were, and the old files it "
+        "had not moved yet.",
+        arises="`pip install --upgrade` killed while it installed the new version (its files "
+        "go first, its metadata last), or `pip uninstall` killed before it deleted its stash.",
+        fix="`venv-doctor fix --from uv.lock` moves the stash and the files of either version "
+        "that no installed distribution owns to the trash and installs the version the lock "
+        "wants, in one transaction. Without a lockfile, `fix` moves them to the trash and "
+        "installs nothing: it cannot know the version pip was installing; `pip install "
+        "NAME==VERSION` afterwards puts the stashed version back.",
     ),
     "record-unsafe-path": Explanation(
         meaning="A RECORD entry resolves outside the venv root (through `..`, an absolute path "

@@ -99,7 +99,13 @@ CODES: dict[str, CodeInfo] = _codes(
     CodeInfo(
         code="stash-leftover",
         severity=Severity.WARNING,
-        summary="A temporary folder left by an interrupted install or uninstall.",
+        summary="A temporary file or folder, or pip's stash, left by an interrupted install.",
+    ),
+    CodeInfo(
+        code="pip-interrupted",
+        severity=Severity.ERROR,
+        summary="pip stopped while it replaced or removed a distribution: neither version is "
+        "installed.",
     ),
     CodeInfo(
         code="record-unsafe-path",

@@ -1,4 +1,7 @@
-"""orphan-file and stash-leftover: what no RECORD owns in site-packages and bin."""
+"""orphan-file: what no RECORD owns in site-packages and bin.
+
+Installers' own temporary names and pip's stash are ``leftovers``' to report.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,11 @@ import re
 from venv_doctor.diagnose._make import finding
 from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
+from venv_doctor.diagnose.leftovers import not_orphans, under
 from venv_doctor.read.installed import METADATA_SUFFIXES
 from venv_doctor.read.layout import is_venv_own_script, is_venv_own_site_entry
 from venv_doctor.read.records import is_bytecode
-from venv_doctor.read.snapshot import DIR, Snapshot, is_stash_name
+from venv_doctor.read.snapshot import DIR, Snapshot
 from venv_doctor.words import counted
 
 # Legacy editables: managed by easy_install, checked as editable pointers.
@@ -22,13 +26,20 @@ _KEEP_HINT = "a file you put there yourself is fine: silence with --ignore orpha
 def check(snapshot: Snapshot, index: Index) -> list[Finding]:
     found: list[Finding] = []
     meta_dirs = set(index.by_meta)
+    theirs = not_orphans(snapshot, index)
     for site_rel in snapshot.site_rels:
-        found.extend(_site(snapshot, index, site_rel, meta_dirs))
-    found.extend(_scripts(snapshot, index))
+        found.extend(_site(snapshot, index, site_rel, meta_dirs, theirs))
+    found.extend(_scripts(snapshot, index, theirs))
     return found
 
 
-def _site(snapshot: Snapshot, index: Index, site_rel: str, meta_dirs: set[str]) -> list[Finding]:
+def _site(
+    snapshot: Snapshot,
+    index: Index,
+    site_rel: str,
+    meta_dirs: set[str],
+    theirs: frozenset[str],
+) -> list[Finding]:
     prefix = site_rel + "/"
     start = len(prefix)
     # Top-level name -> the folders and the other entries below it.
@@ -45,7 +56,7 @@ def _site(snapshot: Snapshot, index: Index, site_rel: str, meta_dirs: set[str]) 
                     lists = below[top] = ([], [])
                 lists[0 if entry.kind == DIR else 1].append(rel)
     found: list[Finding] = []
-    for top, (dirs, others) in sorted(below.items()):
+    for top, (_dirs, others) in sorted(below.items()):
         rel = prefix + top
         if rel in meta_dirs or is_venv_own_site_entry(top) or _LEGACY.match(top):
             continue
@@ -53,10 +64,9 @@ def _site(snapshot: Snapshot, index: Index, site_rel: str, meta_dirs: set[str]) 
             continue  # unreadable metadata folders are reported on their own
         if rel in index.egg_top_level or rel.rsplit(".", 1)[0] in index.egg_top_level:
             continue
-        entry = snapshot.tree[rel]
-        if is_stash_name(top):
-            found.append(_stash(rel, len(others), is_dir=entry.kind == DIR))
+        if rel in theirs:
             continue
+        entry = snapshot.tree[rel]
         if entry.kind != DIR:
             if rel not in index.owners and not is_bytecode(rel):
                 found.append(
@@ -68,7 +78,7 @@ def _site(snapshot: Snapshot, index: Index, site_rel: str, meta_dirs: set[str]) 
                     )
                 )
             continue
-        found.extend(_folder(index, rel, dirs, others))
+        found.extend(_folder(index, rel, others, theirs))
     return found
 
 
@@ -76,21 +86,15 @@ def _site(snapshot: Snapshot, index: Index, site_rel: str, meta_dirs: set[str]) 
 _Below = tuple[list[str], list[str]]
 
 
-def _folder(index: Index, rel: str, dirs: list[str], others: list[str]) -> list[Finding]:
+def _folder(index: Index, rel: str, others: list[str], theirs: frozenset[str]) -> list[Finding]:
     found: list[Finding] = []
-    stashes = [path for path in dirs if is_stash_name(path.rpartition("/")[2])]
-    found.extend(
-        _stash(stash, sum(1 for p in others if p.startswith(stash + "/")), is_dir=True)
-        for stash in stashes
-    )
-    in_stash = tuple(stash + "/" for stash in stashes)
     owners = index.owners
     loose = [
         path
         for path in others
         if path not in owners  # first: it rules out nearly every path
         and not is_bytecode(path)
-        and not path.startswith(in_stash)
+        and not under(path, theirs)
     ]
     owned = rel in index.owned_dirs
     name = rel.rpartition("/")[2]
@@ -131,28 +135,14 @@ def _folder(index: Index, rel: str, dirs: list[str], others: list[str]) -> list[
     return found
 
 
-def _stash(rel: str, files: int, *, is_dir: bool) -> Finding:
-    what = f"folder with {counted(files, 'file')}" if is_dir else "file"
-    return finding(
-        "stash-leftover",
-        f"{rel} is a temporary {what} left by an interrupted install or uninstall "
-        "(pip stashes what it removes under '~' names)",
-        path=rel,
-        hint="venv-doctor fix moves it to the trash (venv-doctor undo brings it back)",
-    )
-
-
-def _scripts(snapshot: Snapshot, index: Index) -> list[Finding]:
+def _scripts(snapshot: Snapshot, index: Index, theirs: frozenset[str]) -> list[Finding]:
     prefix = snapshot.scripts_rel + "/"
     found: list[Finding] = []
-    for rel, entry in snapshot.tree.items():
+    for rel in snapshot.tree:
         if not rel.startswith(prefix) or "/" in rel[len(prefix) :]:
             continue
         name = rel[len(prefix) :]
-        if rel in index.owners or is_venv_own_script(name):
-            continue
-        if is_stash_name(name):
-            found.append(_stash(rel, 0, is_dir=entry.kind == DIR))
+        if rel in index.owners or is_venv_own_script(name) or rel in theirs:
             continue
         found.append(
             finding(

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from venv_doctor.diagnose import editables, files, interpreter, metadata, orphans, scripts
+from venv_doctor.diagnose import (
+    editables,
+    files,
+    interpreter,
+    leftovers,
+    metadata,
+    orphans,
+    scripts,
+)
 from venv_doctor.diagnose.findings import Finding, sort_key
 from venv_doctor.diagnose.index import Index
 from venv_doctor.read.snapshot import Snapshot
@@ -16,6 +24,7 @@ CHECKS: tuple[Check, ...] = (
     metadata.check,
     files.check,
     orphans.check,
+    leftovers.check,
     scripts.check,
     editables.check,
 )
@@ -24,7 +33,7 @@ CHECKS: tuple[Check, ...] = (
 # The checks that read no file digest: they may run on a snapshot whose files
 # are still being hashed (``Snapshot.hashes`` empty).
 WITHOUT_DIGESTS: frozenset[Check] = frozenset(
-    {interpreter.check, orphans.check, scripts.check, editables.check}
+    {interpreter.check, orphans.check, leftovers.check, scripts.check, editables.check}
 )
 
 

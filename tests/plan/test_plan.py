@@ -197,3 +197,47 @@ def test_seed_packages_are_kept(venv, tmp_path):
     assert plan.empty
     plan = plan_for(venv, lock(tmp_path))
     assert [a.package for a in of(plan, RemoveDist)] == ["pip"]
+
+
+def test_what_pip_left_of_a_replaced_version_goes_without_purging(venv, tmp_path):
+    venv.install("demo", "1.0", {"demo/__init__.py": b"old", "demo/util.py": b"old"})
+    (venv.site / "demo-1.0.dist-info" / "REQUESTED").write_bytes(b"")
+    (venv.site / "demo-1.0.dist-info").rename(venv.site / "~emo-1.0.dist-info")
+    (venv.site / "demo").rename(venv.site / "~emo")
+    (venv.site / "demo").mkdir()
+    (venv.site / "demo" / "new.py").write_bytes(b"new")  # what pip wrote of 2.0
+    (venv.root / SITE / "mine.py").write_text("")
+    plan = plan_for(venv, lock(tmp_path, demo="2.0"))
+    assert [a.path for a in of(plan, DiscardPath)] == [
+        f"{SITE}/~emo-1.0.dist-info",
+        f"{SITE}/~emo",
+        f"{SITE}/demo",
+    ]
+    [install] = of(plan, InstallDist)
+    assert (install.package, install.version, install.requested) == ("demo", "2.0", True)
+    assert [f.code for f in plan.unresolved] == ["orphan-file"]  # mine.py: a person's
+
+
+def test_in_a_shared_folder_only_what_pip_left_goes(venv, tmp_path):
+    # A namespace folder: pip stashed nspkg/alpha as nspkg/~lpha, nsbeta stays;
+    # nspkg/loose.py is 1.0's, not moved yet.
+    venv.install("nsalpha", "1.0", {"nspkg/alpha/__init__.py": b"a", "nspkg/loose.py": b"l"})
+    venv.install("nsbeta", "1.0", {"nspkg/beta/__init__.py": b"b"})
+    (venv.site / "nsalpha-1.0.dist-info").rename(venv.site / "~salpha-1.0.dist-info")
+    (venv.site / "nspkg" / "alpha").rename(venv.site / "nspkg" / "~lpha")
+    (venv.site / "nspkg" / "alpha").mkdir()
+    (venv.site / "nspkg" / "alpha" / "__init__.py").write_bytes(b"a2")
+    (stopped,) = [f for f in diagnose(venv.snapshot()) if f.code == "pip-interrupted"]
+    assert "stashed in ~salpha-1.0.dist-info/, nspkg/~lpha/ (3 files)" in stopped.message
+    assert "pip had written 1 file of the version replacing it in nspkg/alpha/" in stopped.message
+    assert "pip had not yet moved 1 file of nsalpha 1.0 (nspkg/loose.py)" in stopped.message
+    plan = plan_for(venv, lock(tmp_path, nsbeta="1.0"))
+    assert [a.path for a in of(plan, DiscardPath)] == [
+        f"{SITE}/~salpha-1.0.dist-info",
+        f"{SITE}/nspkg/~lpha",
+        f"{SITE}/nspkg/alpha",
+        f"{SITE}/nspkg/loose.py",
+    ]
+    assert of(plan, InstallDist) == []
+    assert of(plan, RemoveDist) == []
+    assert plan.unresolved == ()

@@ -24,6 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
+from venv_doctor.diagnose.leftovers import pip_stashes
 from venv_doctor.lockfiles.wanted import WantedDist, WantedSet, from_direct_url
 from venv_doctor.plan.actions import (
     Action,
@@ -90,7 +91,10 @@ def make_plan(
         action = _remove(snapshot, dist, staying_owned, claimed, decision.remove[meta_dir])
         claimed.update(action.paths)
         actions.append(action)
-    actions.extend(_discards(snapshot, findings, claimed, staying_owned, options.purge_orphans))
+    leftover = {stash.paths[0]: stash.everything for stash in pip_stashes(snapshot, index)}
+    actions.extend(
+        _discards(snapshot, findings, claimed, staying_owned, options.purge_orphans, leftover)
+    )
     actions.extend(decision.installs)
     actions.extend(relocations(snapshot, findings, index, decision.remove, pairs))
 
@@ -166,6 +170,8 @@ def _decide(
     installs: list[InstallDist] = []
     # uv marks every distribution it installs as requested.
     uv_made = "uv" in (snapshot.layout.cfg or {})
+    # A version pip stashed while it replaced it says whether it was requested.
+    stashed = {d.name for d in snapshot.stashed if "REQUESTED" in d.meta_files}
     for name, dists in sorted(by_name.items()):
         want = wanted.get(name) if wanted is not None else None
         if wanted is not None and want is None:
@@ -201,7 +207,9 @@ def _decide(
                     package=name,
                     version=version,
                     wanted=want,
-                    requested=uv_made or any("REQUESTED" in d.meta_files for d in dists),
+                    requested=uv_made
+                    or name in stashed
+                    or any("REQUESTED" in d.meta_files for d in dists),
                     reason=_install_reason(name, version, dists, wanted),
                 )
             )
@@ -213,7 +221,7 @@ def _decide(
                         package=name,
                         version=want.version,
                         wanted=want,
-                        requested=uv_made,
+                        requested=uv_made or name in stashed,
                         reason=f"missing: {wanted.lockfile.name} wants {want.label}",
                     )
                 )
@@ -375,18 +383,28 @@ def _discards(
     claimed: set[str],
     staying_owned: frozenset[str],
     purge_orphans: bool,
+    leftover: Mapping[str, tuple[str, ...]],
 ) -> list[DiscardPath]:
     found: list[DiscardPath] = []
     for finding in findings:
         path = finding.path
         if path is None or path in claimed or any(path.startswith(c + "/") for c in claimed):
             continue
-        if finding.code == "stash-leftover":
+        if finding.code in ("stash-leftover", "pip-interrupted"):
+            # The installer's, not a person's: no --purge-orphans needed.  pip's
+            # stash of a distribution goes with what pip wrote where it was.
             reason = "temporary leftover of an interrupted install or uninstall"
-        elif finding.code == "orphan-file" and purge_orphans:
-            reason = "belongs to no distribution (--purge-orphans)"
-        else:
+            if finding.code == "pip-interrupted":
+                label = " ".join(filter(None, (finding.package, finding.version)))
+                reason = f"left by pip, stopped while replacing {label}"
+            for rel in leftover.get(path, (path,)):
+                if not any(rel == c or rel.startswith(c + "/") for c in claimed):
+                    found.append(DiscardPath(path=rel, reason=reason))
+                    claimed.add(rel)
             continue
+        if finding.code != "orphan-file" or not purge_orphans:
+            continue
+        reason = "belongs to no distribution (--purge-orphans)"
         if finding.code == "orphan-file" and finding.package is not None:
             # Loose files inside a staying distribution's folder: each one, not the folder.
             found.extend(

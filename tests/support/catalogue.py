@@ -17,11 +17,21 @@ else:  # pragma: no cover - the suite runs on 3.10 too
 CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "packages.toml"
 
 
+def _generated(entry: Mapping[str, Any]) -> dict[str, str]:
+    """The files ``generated`` asks for: ``count`` of each template, numbered from 0."""
+    name, version = entry["name"], entry["version"]
+    return {
+        template.format(i=i): f"# {name} {version}, part {i}\nPART = {i}\nVERSION = {version!r}\n"
+        for template, count in entry.get("generated", {}).items()
+        for i in range(count)
+    }
+
+
 def _spec(entry: Mapping[str, Any]) -> WheelSpec:
     return WheelSpec(
         name=entry["name"],
         version=entry["version"],
-        files=dict(entry.get("files", {})),
+        files={**entry.get("files", {}), **_generated(entry)},
         scripts=dict(entry.get("scripts", {})),
         data=dict(entry.get("data", {})),
         console_scripts=dict(entry.get("console_scripts", {})),

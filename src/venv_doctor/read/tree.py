@@ -104,7 +104,7 @@ def walk(
                         not in_stash
                         and (
                             name[0] in "~."
-                            or name[-4:] == ".tmp"
+                            or (name[-1] == "p" and name.endswith(".tmp"))
                             or (is_dir and (name[:4] == "pip-" or name[-5:] == ".data"))
                         )
                         and temp_kind(name, is_dir=is_dir, at_top=folder_rel is top_rel) is not None

@@ -237,3 +237,46 @@ def test_windows_venv_read_on_posix(tmp_path):
     (venv.scripts / "activate.bat").write_text("")
     found = venv.check()
     assert [(f.code, f.path) for f in found] == [("script-stale-shebang", "Scripts/demo.exe")]
+
+
+def _changed(venv: FakeVenv, runs: str | None) -> list[Finding]:
+    from venv_doctor.diagnose.interpreter import changed
+
+    return changed(venv.snapshot(hashes=False), runs=runs, interpreter="bin/python")
+
+
+def test_interpreter_changed_by_the_probes_answer_or_the_files_name(tmp_path):
+    venv = FakeVenv(tmp_path / "venv")  # pyvenv.cfg: version_info = 3.11.7
+    assert _changed(venv, "3.11.7") == []
+    (found,) = _changed(venv, "3.12.1")
+    assert (found.code, found.path, found.severity.value) == (
+        "interpreter-changed",
+        "bin/python",
+        "error",
+    )
+    assert "Python 3.12.1" in found.message
+    assert "Python 3.11.7" in found.message
+    (abi,) = _changed(venv, "3.11.7t")
+    assert "Python 3.11.7t" in abi.message
+    # The interpreter could not run: the name of the file the links end at says.
+    other = tmp_path / "other" / "bin" / "python3.12"
+    other.parent.mkdir(parents=True)
+    other.write_text("")
+    (venv.scripts / "python").unlink()
+    (venv.scripts / "python").symlink_to(other)
+    (by_name,) = _changed(venv, None)
+    assert str(other) in by_name.message
+    assert "Python 3.12 " in by_name.message
+    other.rename(other.with_name("python3.11"))
+    (venv.scripts / "python").unlink()
+    (venv.scripts / "python").symlink_to(other.with_name("python3.11"))
+    assert _changed(venv, None) == []
+
+
+def test_interpreter_changed_never_doubles_interpreter_missing(tmp_path):
+    venv = FakeVenv(tmp_path / "venv")
+    (venv.scripts / "python").unlink()
+    (venv.scripts / "python").symlink_to(tmp_path / "gone" / "bin" / "python3.12")
+    assert [f.code for f in venv.check()] == ["interpreter-missing"]
+    assert _changed(venv, None) == []
+    assert _changed(venv, "3.12.1") == []

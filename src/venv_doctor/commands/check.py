@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from venv_doctor.commands.config import load_settings
 from venv_doctor.diagnose.blind import without_guesses
 from venv_doctor.diagnose.findings import Finding, filter_findings, parse_code_list, sort_key
+from venv_doctor.diagnose.interpreter import changed
 from venv_doctor.diagnose.leftovers import with_lock
 from venv_doctor.diagnose.run import Diagnosis
 from venv_doctor.read.installed import InstalledDist
@@ -85,8 +86,19 @@ def _may_hold_lockfile(folder: Path) -> bool:
     )
 
 
+def _runs(probe: Probe) -> str | None:
+    """The full version the probe ran (``3.13.0t`` free-threaded); ``None`` if it could not run."""
+    if probe.derived:
+        return None
+    return probe.python_version + ("t" if probe.free_threaded else "")
+
+
 def _fails(findings: Sequence[Finding]) -> bool:
     return any(finding.fails for finding in findings)
+
+
+# Findings fix acts on by re-pointing the venv to a base interpreter it looks for itself.
+_REPOINTED = frozenset({"interpreter-missing", "interpreter-changed"})
 
 
 def _repair(
@@ -97,7 +109,7 @@ def _repair(
     ``("fix", 0)`` when its plan acts, ``("purge", n)`` when only ``--purge-orphans``
     makes it act (on ``n`` paths), ``("none", 0)`` when fix could do nothing.
     """
-    if any(finding.code == "interpreter-missing" for finding in findings):
+    if any(finding.code in _REPOINTED for finding in findings):
         return "fix", 0  # fix looks for a base interpreter of its own, on PATH
     from venv_doctor.diagnose.lock import kept_packages
     from venv_doctor.plan.actions import PlanOptions
@@ -206,6 +218,7 @@ def run_check(
             finally:
                 reading.close()
             findings: list[Finding] = diagnosis.finish(snapshot) + later
+            findings += changed(snapshot, runs=_runs(probe), interpreter=probe.interpreter)
             if wanted is not None:
                 findings = with_lock(findings, wanted)
     finally:

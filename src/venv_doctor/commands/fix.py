@@ -30,6 +30,7 @@ from venv_doctor.diagnose.lock import kept_packages
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.plan.actions import InstallDist, Plan, PlanOptions
 from venv_doctor.plan.make import make_plan
+from venv_doctor.plan.moved import REPOINTED
 from venv_doctor.read.journal import JSONValue
 from venv_doctor.read.layout import VenvLayout, read_layout
 from venv_doctor.report.model import CheckResult, FixResult
@@ -170,13 +171,13 @@ def _base_interpreter(
     before: CheckResult,
     environ: Mapping[str, str],
 ) -> BaseInterpreter | None:
-    """The interpreter to re-point to, when the base interpreter is gone.
+    """The interpreter to re-point to, when the base interpreter is gone or runs another Python.
 
     A ``python`` the user names is checked whether or not it is needed: a
     wrong one is refused before anything else happens.
     """
     chosen = _given_python(layout, python) if python is not None else None
-    if not any(f.code == "interpreter-missing" for f in before.findings):
+    if not any(f.code in REPOINTED for f in before.findings):
         return None
     if chosen is not None:
         return chosen
@@ -184,7 +185,9 @@ def _base_interpreter(
         return None
     # Every pythonX.Y on PATH in turn: the first may be another venv's (an
     # activated one), and a venv's interpreter is never a base to point to.
-    name = f"python{layout.version}"
+    # A free-threaded venv (lib/python3.13t) needs a free-threaded python3.13t.
+    free_threaded = any(site.parent.name.endswith("t") for site in layout.site_packages)
+    name = f"python{layout.version}{'t' if free_threaded else ''}"
     for folder in environ.get("PATH", os.defpath).split(os.pathsep):
         candidate = shutil.which(name, path=folder) if folder else None
         found = probe_base(candidate) if candidate else None

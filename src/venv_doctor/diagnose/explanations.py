@@ -158,6 +158,24 @@ EXPLANATIONS: dict[str, Explanation] = {
         "one found on PATH, never another venv's. With none installed, install that version "
         "first, or recreate the venv with `uv venv` and sync.",
     ),
+    "interpreter-changed": Explanation(
+        meaning="The interpreter the venv's `python` resolves to is there, but runs another "
+        "Python than the venv was made for: another X.Y than `pyvenv.cfg` (`version_info` / "
+        "`version`) and the `lib/pythonX.Y` folder name, or another ABI (a free-threaded "
+        "`3.13t` for a `3.13` venv). It does not look in the venv's `lib/pythonX.Y/site-packages`, "
+        "so none of the installed packages imports. `check` reads the version from the probe "
+        "of the interpreter, or (when it cannot run) from the name of the file the `python` "
+        "links end at.",
+        arises="The venv was made from an unversioned `python3` (with `python -m venv` or "
+        "`uv venv`) that a package manager later pointed at a newer Python: `brew upgrade`, "
+        "`pyenv global 3.12`, a distribution upgrade.",
+        fix="`venv-doctor fix` re-points the venv (`pyvenv.cfg` and the `python` links) to an "
+        "installed interpreter of the version it was made for: the one given with "
+        "`--python PATH`, else a `pythonX.Y` found on PATH, never another venv's; every "
+        "package stays, and `venv-doctor undo` takes it back. With no such Python installed, "
+        "install it, or recreate the venv for the new Python: `uv sync --frozen --python 3.12` "
+        "from a `uv.lock`, else `uv venv --python 3.12` and reinstall.",
+    ),
     "fix-interrupted": Explanation(
         meaning="The journal of a `venv-doctor fix` (or `undo`) has no end: the process was "
         "killed or the machine lost power in the middle, so the venv is half changed. `check` "

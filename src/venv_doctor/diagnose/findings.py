@@ -128,6 +128,11 @@ CODES: dict[str, CodeInfo] = _codes(
         summary="The venv's base interpreter (pyvenv.cfg home, or the python link) is gone.",
     ),
     CodeInfo(
+        code="interpreter-changed",
+        severity=Severity.ERROR,
+        summary="bin/python runs another Python (X.Y or ABI) than the venv was made for.",
+    ),
+    CodeInfo(
         code="fix-interrupted",
         severity=Severity.ERROR,
         summary="A venv-doctor fix was interrupted and is half applied.",

@@ -1,6 +1,9 @@
-"""interpreter-missing: the base interpreter the venv runs on is gone."""
+"""interpreter-missing: the base interpreter the venv runs on is gone;
+interpreter-changed: it is there but runs another Python than the venv was made for."""
 
 from __future__ import annotations
+
+import re
 
 from venv_doctor.diagnose._make import finding
 from venv_doctor.diagnose.findings import Finding
@@ -63,5 +66,56 @@ def _interpreter(snapshot: Snapshot) -> list[Finding]:
             "; ".join(reasons),
             path=path,
             hint=_HINT.format(version=version),
+        )
+    ]
+
+
+_CHANGED_HINT = (
+    "venv-doctor fix re-points it to a Python {version} on PATH, or to --python PATH; "
+    "with none installed, install Python {version}, or recreate the venv for the new "
+    "Python: uv sync --frozen --python {new} with a uv.lock, else uv venv --python {new} "
+    "and reinstall"
+)
+
+
+def changed(snapshot: Snapshot, *, runs: str | None, interpreter: str) -> list[Finding]:
+    """interpreter-changed: bin/python runs another X.Y, or another ABI, than the venv's.
+
+    ``runs`` is the full version the probe of ``interpreter`` answered with
+    (``3.13.0t`` for a free-threaded build), ``None`` when it could not run:
+    then the X.Y read from the file bin/python's links end at stands in.
+    What the venv was made for: pyvenv.cfg ``version_info``/``version``, else
+    its ``lib/pythonX.Y`` folder (``pythonX.Yt`` for a free-threaded venv).
+    A base interpreter that is gone is ``interpreter-missing``'s alone.
+    """
+    layout, facts = snapshot.layout, snapshot.interpreter
+    if layout.version is None or _interpreter(snapshot):
+        return []
+    made_ft = any(site.parent.name.endswith("t") for site in layout.site_packages)
+    made = layout.version + ("t" if made_ft else "")
+    if runs is not None:
+        runs_full = runs
+        parts = runs.removesuffix("t").split(".")
+        runs = ".".join(parts[:2]) + ("t" if runs.endswith("t") else "")
+    elif facts.python_real_version is not None:
+        runs = runs_full = facts.python_real_version
+    else:
+        return []
+    if runs == made:
+        return []
+    cfg = layout.cfg or {}
+    full = re.match(r"\d+\.\d+(?:\.\d+)?", cfg.get("version_info") or cfg.get("version") or "")
+    made_full = (full[0] if full else layout.version) + ("t" if made_ft else "")
+    site = snapshot.site_rels[0] if snapshot.site_rels else f"lib/python{made}/site-packages"
+    old = facts.executable or facts.home or "pyvenv.cfg"
+    new = facts.python_real or interpreter
+    link = facts.python_link or "bin/python"
+    return [
+        finding(
+            "interpreter-changed",
+            f"{link} runs Python {runs_full} ({new}), but the venv was made for "
+            f"Python {made_full} ({old}): it does not see the packages in {site}",
+            path=link,
+            hint=_CHANGED_HINT.format(version=made, new=runs),
         )
     ]

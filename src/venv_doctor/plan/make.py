@@ -35,7 +35,13 @@ from venv_doctor.plan.actions import (
     RemoveDist,
     RewriteFile,
 )
-from venv_doctor.plan.moved import move_pairs, moved_source_only, relocations, repoint_action
+from venv_doctor.plan.moved import (
+    REPOINTED,
+    move_pairs,
+    moved_source_only,
+    relocations,
+    repoint_action,
+)
 from venv_doctor.read.installed import InstalledDist, NormalizedName
 from venv_doctor.read.records import is_bytecode
 from venv_doctor.read.snapshot import DIR, Snapshot
@@ -104,7 +110,7 @@ def make_plan(
         for f in findings
         if f.fails
         and f.code not in _NOT_ACTED_ON
-        and f.code != "interpreter-missing"
+        and f.code not in REPOINTED
         and not done.addresses(f, index, wanted is not None)
         and not _loose_files_go(snapshot, f, staying_owned, done)
     )

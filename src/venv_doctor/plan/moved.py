@@ -118,20 +118,29 @@ def _old_root(interpreter: str, windows: bool) -> str | None:
     return posixpath.dirname(scripts)
 
 
+# The findings a re-point to a base interpreter of the venv's own version resolves.
+REPOINTED = frozenset({"interpreter-missing", "interpreter-changed"})
+
+
 def repoint_action(
     snapshot: Snapshot,
     findings: Iterable[Finding],
     options: PlanOptions,
     unresolved: list[Finding],
 ) -> Repoint | None:
-    missing = [f for f in findings if f.code == "interpreter-missing"]
+    missing = [f for f in findings if f.code in REPOINTED]
     if not missing:
         return None
     if options.python is None:
         unresolved.extend(missing)
         return None
+    why = (
+        "the base interpreter is gone"
+        if any(f.code == "interpreter-missing" for f in missing)
+        else f"the base interpreter runs another Python than {snapshot.layout.version}"
+    )
     return Repoint(
         python=options.python,
         version=snapshot.layout.version,
-        reason=f"the base interpreter is gone; use {options.python}",
+        reason=f"{why}; use {options.python}",
     )

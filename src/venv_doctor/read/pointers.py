@@ -4,6 +4,7 @@ editable pointers, and the interpreter ``pyvenv.cfg`` names."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 
@@ -207,4 +208,34 @@ def interpreter_facts(layout: VenvLayout) -> InterpreterFacts:
         python_link=layout.relative(link),
         python_target=python_target,
         python_exists=os.path.exists(link),
+        **_real_interpreter(str(link), foreign),
     )
+
+
+_VERSIONED = re.compile(r"^python(\d+\.\d+t?)$")
+
+
+def _real_interpreter(link: str, foreign: bool) -> dict[str, str | None]:
+    """Where bin/python's chain of links ends, and the X.Y it is for, without running it.
+
+    The version comes from the file's name (``python3.12``, ``python3.13t``),
+    else from the one ``lib/pythonX.Y`` with a standard library in the
+    installation it belongs to (``<prefix>/bin/python3`` -> ``<prefix>/lib``).
+    """
+    if foreign or not os.path.exists(link):
+        return {"python_real": None, "python_real_version": None}
+    real = os.path.realpath(link)
+    match = _VERSIONED.match(os.path.basename(real))
+    version = match[1] if match else None
+    if version is None:
+        lib = os.path.join(os.path.dirname(os.path.dirname(real)), "lib")
+        try:
+            names = [
+                name[len("python") :]
+                for name in os.listdir(lib)
+                if _VERSIONED.match(name) and os.path.isfile(os.path.join(lib, name, "os.py"))
+            ]
+        except OSError:
+            names = []
+        version = names[0] if len(names) == 1 else None
+    return {"python_real": real, "python_real_version": version}

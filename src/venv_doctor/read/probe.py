@@ -193,6 +193,8 @@ class Probe:
     markers: Mapping[str, str]
     tags: tuple[Tag, ...]
     sys_path: tuple[str, ...]
+    # A free-threaded build (``Py_GIL_DISABLED``, the ``t`` ABI: ``python3.13t``).
+    free_threaded: bool = False
 
     @property
     def environment(self) -> dict[str, str]:
@@ -305,6 +307,7 @@ def probe_from_facts(
         markers=markers,
         tags=tuple(tags_from_facts(facts)),
         sys_path=tuple(str(entry) for entry in facts.get("sys_path") or ()),
+        free_threaded=bool(facts.get("gil_disabled")),
     )
 
 

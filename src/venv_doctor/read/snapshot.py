@@ -81,6 +81,11 @@ class InterpreterFacts:
     python_link: str | None  # venv-relative path of bin/python
     python_target: str | None  # where that link points, when it is a link
     python_exists: bool
+    # Where the chain of links from bin/python ends, and the X.Y (``3.13t`` for
+    # a free-threaded build) that file is for, read from its name or its
+    # installation's lib/pythonX.Y, without running it; None when unknown.
+    python_real: str | None = None
+    python_real_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

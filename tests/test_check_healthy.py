@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.support.tools import BASE_PYTHON, Tools, check_json, checked, site_packages
+from tests.support.tools import (
+    BASE_PYTHON,
+    Tools,
+    check_json,
+    checked,
+    site_packages,
+    write_pyproject,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -151,3 +158,17 @@ def test_text_output_of_a_healthy_venv(tools: Tools, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.report is None
     assert result.stdout.strip()
+
+
+def test_uv_sync_into_a_pip_made_venv_keeps_its_seed_packages(tools: Tools, tmp_path: Path) -> None:
+    # uv keeps pip, setuptools and wheel in a venv it did not create ("Preserving
+    # seed package"): they are not extraneous to its lock.
+    project = tmp_path / "proj"
+    project.mkdir()
+    venv = tools.make_pip_venv(project / ".venv")
+    write_pyproject(project, ["polarslike"])
+    tools.run_uv("lock", "--python", venv / "bin" / "python", cwd=project)
+    tools.uv_sync(project, python=venv / "bin" / "python")
+    assert (site_packages(venv) / "pip").is_dir()
+    assert tools.run_uv("sync", "--frozen", "--check", cwd=project, check=False).returncode == 0
+    assert_healthy(venv)

@@ -115,10 +115,15 @@ def test_drift_hint_names_one_command_first(lockfile: str, kind: str, hint: str)
     assert "  " not in hint
 
 
-def test_seed_packages_are_kept_only_in_a_seeded_venv() -> None:
-    assert preserved_packages({"seed": "true"}) == {"pip", "setuptools", "wheel"}
-    assert preserved_packages({"home": "/usr/bin"}) == frozenset()
-    found = lock_findings(wanted(), [dist("pip")], keep=preserved_packages({"seed": "true"}))
+def test_seed_packages_are_kept_where_uv_keeps_them() -> None:
+    seeds = {"pip", "setuptools", "wheel"}
+    # uv venv --seed, and any venv uv did not create (python -m venv, virtualenv).
+    assert preserved_packages({"uv": "0.13.9", "seed": "true"}) == seeds
+    assert preserved_packages({"home": "/usr/bin", "version": "3.11.7"}) == seeds
+    # uv venv without --seed.
+    assert preserved_packages({"uv": "0.13.9"}) == frozenset()
+    assert preserved_packages(None) == frozenset()
+    found = lock_findings(wanted(), [dist("pip")], keep=preserved_packages({"home": "/usr/bin"}))
     assert found == []
 
 

@@ -111,11 +111,11 @@ def _repair(
     """
     if any(finding.code in _REPOINTED for finding in findings):
         return "fix", 0  # fix looks for a base interpreter of its own, on PATH
-    from venv_doctor.diagnose.lock import kept_packages
+    from venv_doctor.diagnose.lock import preserved_packages
     from venv_doctor.plan.actions import PlanOptions
     from venv_doctor.plan.make import make_plan
 
-    keep = kept_packages(snapshot.layout.cfg, wanted) if wanted is not None else frozenset()
+    keep = preserved_packages(snapshot.layout.cfg) if wanted is not None else frozenset()
     if not make_plan(snapshot, findings, wanted, PlanOptions(keep=keep)).empty:
         return "fix", 0
     purge = make_plan(snapshot, findings, wanted, PlanOptions(purge_orphans=True, keep=keep))
@@ -162,9 +162,9 @@ def _beside_the_files(
         # After the probe has ended: only other processes are named.
         findings += in_use_findings(layout, find_users(str(layout.root), skip_pids=[os.getpid()]))
     if wanted is not None:
-        from venv_doctor.diagnose.lock import kept_packages, lock_findings
+        from venv_doctor.diagnose.lock import lock_findings, preserved_packages
 
-        findings += lock_findings(wanted, dists, keep=kept_packages(layout.cfg, wanted))
+        findings += lock_findings(wanted, dists, keep=preserved_packages(layout.cfg))
     findings += dependency_findings(dists, probe.environment)
     return findings
 

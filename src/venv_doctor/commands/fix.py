@@ -26,7 +26,7 @@ from venv_doctor.apply.recovery import RecoveryReport, recover
 from venv_doctor.apply.steps import StepHook
 from venv_doctor.apply.transaction import Transaction
 from venv_doctor.commands.check import LockOptions, run_check
-from venv_doctor.diagnose.lock import kept_packages
+from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.plan.actions import InstallDist, Plan, PlanOptions
 from venv_doctor.plan.make import make_plan
@@ -94,7 +94,7 @@ def run_fix(
             stamps=True,
         )
         wanted = checked.wanted
-        keep = kept_packages(layout.cfg, wanted) if wanted is not None else frozenset()
+        keep = preserved_packages(layout.cfg) if wanted is not None else frozenset()
         base = _base_interpreter(layout, options.python, checked.result, environ)
         plan = make_plan(
             checked.snapshot,

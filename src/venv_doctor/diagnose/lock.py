@@ -28,25 +28,15 @@ SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
 
 
 def preserved_packages(cfg: Mapping[str, str] | None) -> frozenset[str]:
-    """Names ``uv sync`` never removes from this venv: the seed packages of a seeded venv."""
-    if cfg and cfg.get("seed", "").strip().lower() == "true":
-        return SEED_PACKAGES
-    return frozenset()
+    """Names ``uv sync`` never removes from this venv: its seed packages.
 
-
-def kept_packages(cfg: Mapping[str, str] | None, wanted: WantedSet) -> frozenset[str]:
-    """Names never removed as extraneous from this venv, nor reported as such.
-
-    With uv.lock, what ``uv sync`` keeps (``preserved_packages``).  With a
-    requirements file or pylock.toml, the seed packages of a venv that was made
-    with them (``python -m venv`` and virtualenv seed pip, and setuptools and
-    wheel on older Pythons; ``uv venv --seed`` writes ``seed = true``), as
-    pip-sync keeps them: a file written by ``pip freeze`` leaves them out, and
-    removing pip would leave ``python -m pip`` broken.  A file that lists them
-    still decides their version.
+    uv keeps pip, setuptools and wheel in a venv it seeded (``seed = true``)
+    and in any venv it did not create (no ``uv`` key: ``python -m venv`` and
+    virtualenv seed them): ``uv sync -v`` says "Preserving seed package".  The
+    same names are kept with a requirements file or pylock.toml, as pip-sync
+    keeps them: ``pip freeze`` leaves them out, and removing pip would leave
+    ``python -m pip`` broken.  A lockfile that lists them still sets their version.
     """
-    if wanted.kind == "uv.lock":
-        return preserved_packages(cfg)
     if cfg is None:
         return frozenset()
     if "uv" not in cfg or cfg.get("seed", "").strip().lower() == "true":

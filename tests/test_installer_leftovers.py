@@ -25,6 +25,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -251,6 +252,16 @@ def _stall(cache: Path, wheel_dist_info: str, member: str) -> Path:
     return target
 
 
+def _wait_for(condition: Callable[[], bool], timeout: float) -> bool:
+    """Whether ``condition`` came true within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def _wait_for_reader(fifo: Path, proc: subprocess.Popen[bytes], timeout: float = 120) -> int:
     """Open ``fifo`` for writing once a reader has it open; the descriptor is returned."""
     deadline = time.monotonic() + timeout
@@ -274,31 +285,44 @@ def test_uv_killed_while_copying_leaves_a_temp_file_fix_removes_it(
     scratch = own.make_uv_venv(tmp_path / "scratch")
     own.uv_pip_install(scratch, "bulky==2.0")
     fifo = _stall(own.uv_cache, "bulky-2.0.dist-info", "bulky/part_150.py")
-    use_lock(project, locks["new"])
-    proc = subprocess.Popen(
-        [own.uv, "sync", "--frozen", "--link-mode", "copy"],
-        cwd=project,
-        env=own.environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        writer = _wait_for_reader(fifo, proc)
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait(timeout=60) == -signal.SIGKILL
-        os.close(writer)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    bulky = site_packages(project / ".venv") / "bulky"
+    # uv opens the source, mostly makes a temporary file beside the target and
+    # blocks on the read: it is killed once that file is there.  Now and then
+    # its copy takes another path and fails on the FIFO instead: that attempt is
+    # undone with a sync to the old lock and made again.
+    for _attempt in range(5):
+        use_lock(project, locks["new"])
+        proc = subprocess.Popen(
+            [own.uv, "sync", "--frozen", "--link-mode", "copy"],
+            cwd=project,
+            env=own.environ,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            writer = _wait_for_reader(fifo, proc)
+            stalled = _wait_for(lambda: any(bulky.glob(".tmp*")), timeout=10)
+            proc.send_signal(signal.SIGKILL)
+            killed = proc.wait(timeout=60) == -signal.SIGKILL
+            os.close(writer)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if stalled and killed:
+            break
+        use_lock(project, locks["old"])
+        own.uv_sync(project)
+    else:
+        pytest.fail("uv never stalled on the FIFO with its temporary file in 5 attempts")
     venv = project / ".venv"
-    (temp,) = (site_packages(venv) / "bulky").glob(".tmp*")
-    assert temp.stat().st_size == 0
+    (temp,) = bulky.glob(".tmp*")
     fifo.unlink()  # nothing else reads this cache
     use_lock(project, locks[story])
 
     result = check_json(venv)
     assert result.exit_code == 1
+    assert temp.stat().st_size == 0
     found = result.at("stash-leftover", rel(venv, temp))
     assert "temporary file of uv's" in found["message"]
     assert not [f for f in result.of("orphan-file") if ".tmp" in f["message"]]

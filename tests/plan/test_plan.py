@@ -240,4 +240,59 @@ def test_in_a_shared_folder_only_what_pip_left_goes(venv, tmp_path):
     ]
     assert of(plan, InstallDist) == []
     assert of(plan, RemoveDist) == []
+
+
+@pytest.mark.parametrize("purge", [pytest.param(False, id="plain"), pytest.param(True, id="purge")])
+@pytest.mark.parametrize(
+    "locked", [pytest.param(True, id="lock"), pytest.param(False, id="no-lock")]
+)
+def test_an_empty_record_is_reinstalled_and_what_it_claims_goes_with_it(
+    venv, tmp_path, purge, locked
+):
+    meta = venv.install(
+        "python-datelike",
+        "1.0",
+        {
+            "datelike/__init__.py": b"x",
+            "datelike/parser.py": b"p",
+            "_datelike_c.abi3.so": b"\0",
+            "../../../bin/datelike": b"launcher",
+        },
+        meta_files={
+            "top_level.txt": b"datelike\n_datelike_c\n",
+            "entry_points.txt": b"[console_scripts]\ndatelike = datelike:main\n",
+        },
+    )
+    (venv.root / meta / "RECORD").write_bytes(b"")
+    (venv.root / SITE / "mine.py").write_text("")
+    wanted = lock(tmp_path, **{"python-datelike": "1.0"}) if locked else None
+    plan = plan_for(venv, wanted, purge_orphans=purge)
+    [remove] = of(plan, RemoveDist)
+    assert sorted(remove.paths) == [
+        "bin/datelike",
+        f"{SITE}/_datelike_c.abi3.so",
+        f"{SITE}/datelike",
+        meta,
+    ]
+    [install] = of(plan, InstallDist)
+    assert (install.package, install.version) == ("python-datelike", "1.0")
+    assert (install.wanted is not None) == locked
+    # Only what nothing claims is an orphan to purge.
+    assert [a.path for a in of(plan, DiscardPath)] == ([f"{SITE}/mine.py"] if purge else [])
+    assert [f.path for f in plan.unresolved] == ([] if purge else [f"{SITE}/mine.py"])
+
+
+def test_a_half_installed_wheel_is_reinstalled_with_its_unrecorded_launcher(venv, tmp_path):
+    meta = venv.install(
+        "demo",
+        "1.0",
+        {"demo/__init__.py": b"x"},
+        meta_files={"entry_points.txt": b"[console_scripts]\ndemo = demo:main\n"},
+    )
+    (venv.scripts / "demo").write_text("launcher written, RECORD not yet")
+    plan = plan_for(venv, lock(tmp_path, demo="1.0"), purge_orphans=True)
+    [remove] = of(plan, RemoveDist)
+    assert sorted(remove.paths) == ["bin/demo", f"{SITE}/demo", meta]
+    assert [a.package for a in of(plan, InstallDist)] == ["demo"]
+    assert of(plan, DiscardPath) == []
     assert plan.unresolved == ()

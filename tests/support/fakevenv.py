@@ -42,7 +42,20 @@ class FakeVenv:
             home = str(python.parent)
         (root / "pyvenv.cfg").write_text(f"home = {home}\nversion_info = 3.11.7\n")
 
-    def install(self, name: str, version: str, files: dict[str, bytes], **extra: bytes) -> str:
+    def install(
+        self,
+        name: str,
+        version: str,
+        files: dict[str, bytes],
+        *,
+        meta_files: dict[str, bytes] | None = None,
+        **extra: bytes,
+    ) -> str:
+        """Install ``files`` (site-packages relative) with a dist-info whose RECORD lists all.
+
+        ``meta_files`` adds dist-info files by name (``entry_points.txt``);
+        ``extra`` too, with ``_`` in a keyword standing for ``.``.
+        """
         meta = f"{name}-{version}.dist-info"
         rows = []
         for rel, data in files.items():
@@ -50,12 +63,13 @@ class FakeVenv:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             rows.append(f"{rel},sha256={digest(data)},{len(data)}")
-        meta_files = {
+        written = {
             "METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n".encode()
         }
-        meta_files.update({k.replace("_", "."): v for k, v in extra.items()})
+        written.update({k.replace("_", "."): v for k, v in extra.items()})
+        written.update(meta_files or {})
         (self.site / meta).mkdir()
-        for fname, data in meta_files.items():
+        for fname, data in written.items():
             (self.site / meta / fname).write_bytes(data)
             rows.append(f"{meta}/{fname},sha256={digest(data)},{len(data)}")
         rows.append(f"{meta}/RECORD,,")

@@ -31,7 +31,12 @@ class Index:
                 while parent and parent not in dirs:
                     dirs[parent] = meta_dir
                     parent = parent.rpartition("/")[0]
-        egg_top = {f"{dist.site_dir}/{name}" for dist in snapshot.dists for name in dist.top_level}
+        egg_top = {
+            f"{dist.site_dir}/{name}"
+            for dist in snapshot.dists
+            if dist.kind != "dist-info"  # a dist-info's claims: diagnose/claims.py
+            for name in dist.top_level
+        }
         return cls(
             by_meta={dist.meta_dir: dist for dist in snapshot.dists},
             owners=owners,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from venv_doctor.diagnose._make import finding
+from venv_doctor.diagnose._make import finding, reinstall_hint
+from venv_doctor.diagnose.claims import record_trouble
 from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
 from venv_doctor.read.installed import InstalledDist
@@ -17,8 +18,8 @@ _NO_WINNER_HINT = (
 _WINNER_HINT = "venv-doctor fix purges the copies the files on disk do not match"
 
 
-def check(snapshot: Snapshot, _index: Index) -> list[Finding]:
-    found = [f for dist in snapshot.dists if (f := _incomplete(dist)) is not None]
+def check(snapshot: Snapshot, index: Index) -> list[Finding]:
+    found = [f for dist in snapshot.dists if (f := _incomplete(snapshot, dist, index)) is not None]
     groups: dict[tuple[str, str], list[InstalledDist]] = defaultdict(list)
     for dist in snapshot.dists:
         groups[(dist.site_dir, dist.name)].append(dist)
@@ -28,7 +29,7 @@ def check(snapshot: Snapshot, _index: Index) -> list[Finding]:
     return found
 
 
-def _incomplete(dist: InstalledDist) -> Finding | None:
+def _incomplete(snapshot: Snapshot, dist: InstalledDist, index: Index) -> Finding | None:
     if dist.kind == "egg-info-file":
         return None
     folder = dist.meta_dir.rpartition("/")[2]
@@ -38,7 +39,7 @@ def _incomplete(dist: InstalledDist) -> Finding | None:
         required = ("METADATA", "RECORD") if dist.kind == "dist-info" else ("PKG-INFO",)
         lacking = [name for name in required if name not in dist.meta_files]
         if not lacking:
-            return None
+            return _record_trouble(snapshot, dist, index)
         what = "has no " + " and no ".join(lacking)
     return finding(
         "dist-info-incomplete",
@@ -46,6 +47,30 @@ def _incomplete(dist: InstalledDist) -> Finding | None:
         dist=dist,
         path=dist.meta_dir,
         hint="venv-doctor fix removes it, or rebuilds it where the lockfile wants it",
+    )
+
+
+def _record_trouble(snapshot: Snapshot, dist: InstalledDist, index: Index) -> Finding | None:
+    trouble = record_trouble(snapshot, dist, index)
+    if trouble is None:
+        return None
+    folder = dist.meta_dir.rpartition("/")[2]
+    if trouble.broken:
+        why = (
+            "no installer can tell which files are this distribution's, so neither pip nor uv "
+            "can uninstall or upgrade it; its files stay until it is reinstalled"
+        )
+    else:
+        why = (
+            "it is the RECORD the wheel shipped, not the one an installer writes last: "
+            "the install stopped before it finished"
+        )
+    return finding(
+        "dist-info-incomplete",
+        f"the RECORD of {folder} {trouble.what}: {why}",
+        dist=dist,
+        path=dist.meta_dir,
+        hint=reinstall_hint(dist),
     )
 
 

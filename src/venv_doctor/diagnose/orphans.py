@@ -6,8 +6,10 @@ Installers' own temporary names and pip's stash are ``leftovers``' to report.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from venv_doctor.diagnose._make import finding
+from venv_doctor.diagnose.claims import claimed_paths
 from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
 from venv_doctor.diagnose.leftovers import not_orphans, under
@@ -25,11 +27,14 @@ _KEEP_HINT = "a file you put there yourself is fine: silence with --ignore orpha
 
 def check(snapshot: Snapshot, index: Index) -> list[Finding]:
     found: list[Finding] = []
-    meta_dirs = set(index.by_meta)
+    # Files of a distribution whose RECORD cannot say so are its, not orphans:
+    # dist-info-incomplete reports it, and fix reinstalls it over them.
+    claimed = claimed_paths(snapshot, index)
+    meta_dirs = set(index.by_meta) | claimed.keys()
     theirs = not_orphans(snapshot, index)
     for site_rel in snapshot.site_rels:
         found.extend(_site(snapshot, index, site_rel, meta_dirs, theirs))
-    found.extend(_scripts(snapshot, index, theirs))
+    found.extend(_scripts(snapshot, index, theirs, claimed))
     return found
 
 
@@ -135,14 +140,16 @@ def _folder(index: Index, rel: str, others: list[str], theirs: frozenset[str]) -
     return found
 
 
-def _scripts(snapshot: Snapshot, index: Index, theirs: frozenset[str]) -> list[Finding]:
+def _scripts(
+    snapshot: Snapshot, index: Index, theirs: frozenset[str], claimed: Mapping[str, str]
+) -> list[Finding]:
     prefix = snapshot.scripts_rel + "/"
     found: list[Finding] = []
     for rel in snapshot.tree:
         if not rel.startswith(prefix) or "/" in rel[len(prefix) :]:
             continue
         name = rel[len(prefix) :]
-        if rel in index.owners or is_venv_own_script(name) or rel in theirs:
+        if rel in index.owners or is_venv_own_script(name) or rel in theirs or rel in claimed:
             continue
         found.append(
             finding(

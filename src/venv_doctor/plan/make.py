@@ -11,7 +11,10 @@ Rules that keep a fix from losing anything:
   stays (``kept``);
 - files no RECORD owns go only when they lie inside a top-level folder of a
   distribution being removed or reinstalled that no staying distribution
-  shares (remnants), or with ``purge_orphans``.
+  shares (remnants), or with ``purge_orphans``;
+- what a distribution whose RECORD cannot list it still claims (its import
+  names, its launchers: ``diagnose.claims``) is never purged as an orphan: it
+  goes with that distribution's removal or reinstall.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
+from venv_doctor.diagnose.claims import claimed_paths
 from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
 from venv_doctor.diagnose.leftovers import pip_stashes
@@ -91,13 +95,17 @@ def make_plan(
     if repoint is not None:
         actions.append(repoint)
 
+    claims = claimed_paths(snapshot, index)
     claimed: set[str] = set()
     for meta_dir in sorted(decision.remove):
         dist = index.by_meta[meta_dir]
-        action = _remove(snapshot, dist, staying_owned, claimed, decision.remove[meta_dir])
+        action = _remove(snapshot, dist, staying_owned, claimed, decision.remove[meta_dir], claims)
         claimed.update(action.paths)
         actions.append(action)
     leftover = {stash.paths[0]: stash.everything for stash in pip_stashes(snapshot, index)}
+    # Whatever a distribution claims is its own removal's or reinstall's to
+    # replace, never an orphan's to purge.
+    claimed.update(claims)
     actions.extend(
         _discards(snapshot, findings, claimed, staying_owned, options.purge_orphans, leftover)
     )
@@ -295,7 +303,7 @@ def _owned_by(snapshot: Snapshot, dists: Iterable[InstalledDist]) -> frozenset[s
     return frozenset(owned)
 
 
-def _top_folders(snapshot: Snapshot, dist: InstalledDist) -> set[str]:
+def _top_folders(snapshot: Snapshot, dist: InstalledDist, claims: Mapping[str, str]) -> set[str]:
     """The site-packages folders that hold this distribution's modules."""
     prefix = dist.site_dir + "/"
     tops: set[str] = set()
@@ -308,6 +316,8 @@ def _top_folders(snapshot: Snapshot, dist: InstalledDist) -> set[str]:
         # No RECORD: its import names from top_level.txt, else its own name.
         names = dist.top_level or (dist.name.replace("-", "_"),)
         tops.update(prefix + name for name in names)
+    # A broken RECORD: the folders it still claims (diagnose.claims).
+    tops.update(path for path, meta in claims.items() if meta == dist.meta_dir)
     return {
         top
         for top in tops
@@ -326,6 +336,7 @@ def _remove(
     staying_owned: frozenset[str],
     claimed: set[str],
     reason: str,
+    claims: Mapping[str, str],
 ) -> RemoveDist:
     paths: list[str] = []
     listed: set[str] = set()
@@ -340,7 +351,7 @@ def _remove(
             listed.add(rel)
             paths.append(rel)
 
-    for top in sorted(_top_folders(snapshot, dist)):
+    for top in sorted(_top_folders(snapshot, dist, claims)):
         if top in claimed:
             continue
         below = _subtree(snapshot, top)
@@ -370,6 +381,11 @@ def _remove(
             kept.append(rel)
             continue
         take(rel)
+    # Modules and launchers no RECORD lists that it claims (diagnose.claims);
+    # its folders went with the top-level folders above.
+    for rel in _claimed_files(snapshot, dist, claims):
+        if not (rel in listed or rel in claimed or rel in staying_owned or inside_covered(rel)):
+            take(rel)
     return RemoveDist(
         package=dist.name,
         version=dist.version,
@@ -377,6 +393,14 @@ def _remove(
         paths=tuple(paths),
         kept=tuple(sorted(kept)),
         reason=reason,
+    )
+
+
+def _claimed_files(snapshot: Snapshot, dist: InstalledDist, claims: Mapping[str, str]) -> list[str]:
+    return sorted(
+        rel
+        for rel, meta in claims.items()
+        if meta == dist.meta_dir and snapshot.tree[rel].kind != DIR
     )
 
 

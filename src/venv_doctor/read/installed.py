@@ -6,6 +6,7 @@ Nothing is imported from the target venv.
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 from collections.abc import Iterable
@@ -37,7 +38,11 @@ class InstalledDist:
 
     ``meta_dir`` and ``site_dir`` are relative to the venv root.  ``record`` is
     ``None`` when there is no RECORD (or, for egg-info, no installed-files.txt).
-    ``version`` comes from METADATA, else from the folder name.
+    ``version`` comes from METADATA, else from the folder name.  ``top_level``
+    is read from top_level.txt for egg-info, and for dist-info only when its
+    RECORD is missing or lists none of its own files (then nothing else says
+    which import names are its).  ``entry_scripts`` are the console and GUI
+    scripts entry_points.txt declares: the launchers an installer writes.
     """
 
     name: NormalizedName
@@ -54,6 +59,7 @@ class InstalledDist:
     installer: str | None = None
     direct_url: dict[str, Any] | None = None
     top_level: tuple[str, ...] = ()
+    entry_scripts: tuple[str, ...] = ()
     unreadable: tuple[Unreadable, ...] = field(default=())
 
     @property
@@ -127,6 +133,31 @@ def parse_installed_files(text: str) -> list[RecordRow]:
     ]
 
 
+def parse_entry_scripts(text: str) -> tuple[str, ...]:
+    """The names of the console and GUI scripts an ``entry_points.txt`` declares.
+
+    Read as installer reads it (``installer/utils.py: parse_entrypoints``): an
+    INI file with case-sensitive keys and ``=`` as the only delimiter.  A file
+    that cannot be parsed declares nothing here: no installer could have
+    installed from it either.
+    """
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment, method-assign]
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return ()
+    names: list[str] = []
+    for section in ("console_scripts", "gui_scripts"):
+        if parser.has_section(section):
+            names.extend(name for name in parser.options(section) if name)
+    return tuple(names)
+
+
+def _lines(text: str | None) -> tuple[str, ...]:
+    return tuple(line.strip() for line in (text or "").splitlines() if line.strip())
+
+
 def _read_text(path: str) -> str:
     data = read_regular(path)
     # surrogateescape keeps undecodable bytes (so RECORD parsing can flag them)
@@ -184,19 +215,23 @@ def read_distribution(site_path: str, site_rel: str, entry_name: str) -> Install
     record: tuple[RecordRow, ...] | None = None
     problems: tuple[RecordProblem, ...] = ()
     top_level: tuple[str, ...] = ()
+    entry_scripts: tuple[str, ...] = ()
     if kind == "dist-info":
         text = folder.read("RECORD")
         if text is not None:
             rows, bad = parse_record(text)
             record, problems = tuple(rows), tuple(bad)
+        if not _lists_own_files(record, entry_name):
+            top_level = _lines(folder.read("top_level.txt"))
+        points = folder.read("entry_points.txt")
+        entry_scripts = parse_entry_scripts(points) if points else ()
     elif kind == "egg-info":
         text = folder.read("installed-files.txt")
         if text is not None:
             record = tuple(
                 row._replace(path=f"{entry_name}/{row.path}") for row in parse_installed_files(text)
             )
-        top = folder.read("top_level.txt")
-        top_level = tuple(line.strip() for line in (top or "").splitlines() if line.strip())
+        top_level = _lines(folder.read("top_level.txt"))
     installer = folder.read("INSTALLER")
     return InstalledDist(
         name=NormalizedName(canonicalize_name(display_name)),
@@ -213,8 +248,17 @@ def read_distribution(site_path: str, site_rel: str, entry_name: str) -> Install
         installer=installer.strip() if installer else None,
         direct_url=_direct_url(folder),
         top_level=top_level,
+        entry_scripts=entry_scripts,
         unreadable=tuple(folder.unreadable),
     )
+
+
+def _lists_own_files(record: tuple[RecordRow, ...] | None, entry_name: str) -> bool:
+    """Whether RECORD rows name a file of the dist-info ``entry_name`` (as every installer's do)."""
+    if not record:
+        return False
+    own = entry_name + "/"
+    return any(row.path.removeprefix("./").startswith(own) for row in record)
 
 
 def _direct_url(folder: _MetaFolder) -> dict[str, Any] | None:

@@ -1,0 +1,171 @@
+"""Whether a dist-info's RECORD is the one its installer finished, and what the
+distribution claims when it is not.
+
+Every installer writes RECORD last, listing everything it wrote: the wheel's
+files, the launchers of the console and GUI entry points, and its own metadata
+files such as INSTALLER (pip ``operations/install/wheel.py: _install_wheel``,
+uv ``crates/uv-install-wheel/src/install.rs: install_wheel``, installer
+``_core.py: install``).  A RECORD that is empty, unparsable or lists none of its
+own dist-info's files says nothing about which files are the distribution's
+(*broken*); one that lacks a declared launcher or the INSTALLER beside it, or
+still lists the wheel's ``NAME-VERSION.data/`` folder, is the RECORD the wheel
+shipped: the install stopped before its last step (*unfinished*).
+
+A missing INSTALLER alone is no sign: ``uv pip install --no-installer-metadata``
+writes none (uv ``install.rs``: ``installer_metadata``), nor does ``python -m
+installer`` (installer ``__main__.py`` passes no additional metadata).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from venv_doctor.diagnose.index import Index
+from venv_doctor.read.installed import InstalledDist
+from venv_doctor.read.snapshot import Snapshot
+
+# pip writes its own launchers as pip, pipX and pipX.Y for the running Python
+# whatever versions the wheel names, and easy_install likewise (pip
+# ``operations/install/wheel.py: get_console_script_specs``; uv
+# ``crates/uv-install-wheel/src/script.rs: EntryPoints::parse`` keeps pip3 and
+# writes pip3.Y; virtualenv's seeder strips the version and writes each
+# variant).  A declared name of such a family is there when any of it is.
+_FAMILIES = (re.compile(r"pip(\d+(\.\d+)?)?"), re.compile(r"easy_install(-\d+\.\d+)?"))
+# The file names of a launcher: POSIX, then Windows (uv, pip and installer
+# write NAME.exe; older pip also NAME-script.py beside it).
+_LAUNCHER_SUFFIXES = ("", ".exe", "-script.py", "-script.pyw")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordTrouble:
+    """Why a dist-info's RECORD is not the one its installer finished."""
+
+    what: str  # "is empty", "lists none of the dist-info's own files", ...
+    broken: bool  # it cannot say which files are the distribution's
+
+
+def record_trouble(snapshot: Snapshot, dist: InstalledDist, index: Index) -> RecordTrouble | None:
+    """What is wrong with ``dist``'s RECORD, or ``None`` when it is what an installer finishes.
+
+    Only for a dist-info whose RECORD is there and readable: a missing RECORD
+    is reported on its own.
+    """
+    if dist.kind != "dist-info" or dist.record is None or "RECORD" not in dist.meta_files:
+        return None
+    return _broken(dist, index) or _unfinished(snapshot, dist, index)
+
+
+def _broken(dist: InstalledDist, index: Index) -> RecordTrouble | None:
+    if not dist.record:
+        what = "cannot be parsed" if dist.record_problems else "is empty"
+        return RecordTrouble(what=what, broken=True)
+    meta = dist.meta_dir
+    own = (f"{meta}/{name}" for name in dist.meta_files)
+    if not any(meta in index.owners.get(path, ()) for path in own):
+        return RecordTrouble(what="lists none of the dist-info's own files", broken=True)
+    return None
+
+
+def _unfinished(snapshot: Snapshot, dist: InstalledDist, index: Index) -> RecordTrouble | None:
+    meta = dist.meta_dir
+    lacking = missing_launchers(snapshot, dist, index)
+    what = None
+    if lacking:
+        more = f" and {len(lacking) - 3} more" if len(lacking) > 3 else ""
+        what = (
+            f"lists no launcher for {', '.join(lacking[:3])}{more}, which entry_points.txt declares"
+        )
+    elif "INSTALLER" in dist.meta_files and meta not in index.owners.get(f"{meta}/INSTALLER", ()):
+        what = "does not list the INSTALLER beside it"
+    else:
+        stem = meta.rpartition("/")[2].removesuffix(".dist-info")
+        if f"{dist.site_dir}/{stem}.data" in index.owned_dirs:
+            what = f"still lists the wheel's {stem}.data/ folder"
+    return None if what is None else RecordTrouble(what=what, broken=False)
+
+
+def missing_launchers(snapshot: Snapshot, dist: InstalledDist, index: Index) -> list[str]:
+    """The declared console and GUI scripts for which ``dist``'s RECORD lists no launcher."""
+    if not dist.entry_scripts:
+        return []
+    meta, scripts_rel = dist.meta_dir, snapshot.scripts_rel
+
+    def listed(name: str) -> bool:
+        return any(
+            meta in index.owners.get(f"{scripts_rel}/{name}{suffix}", ())
+            for suffix in _LAUNCHER_SUFFIXES
+        )
+
+    lacking: list[str] = []
+    for name in dist.entry_scripts:
+        family = next((f for f in _FAMILIES if f.fullmatch(name)), None)
+        if family is None:
+            if not listed(name):
+                lacking.append(name)
+        elif not any(family.fullmatch(script) for script in _listed_scripts(snapshot, dist)):
+            lacking.append(name)
+    return lacking
+
+
+def _listed_scripts(snapshot: Snapshot, dist: InstalledDist) -> Iterable[str]:
+    """The names (without Windows suffixes) of the launchers ``dist``'s RECORD lists."""
+    prefix = snapshot.scripts_rel + "/"
+    for rel, _row in snapshot.owned.get(dist.meta_dir, ()):
+        if rel is not None and rel.startswith(prefix):
+            name = rel[len(prefix) :]
+            for suffix in _LAUNCHER_SUFFIXES[1:]:
+                name = name.removesuffix(suffix)
+            yield name
+
+
+def claimed_paths(snapshot: Snapshot, index: Index) -> dict[str, str]:
+    """Paths no RECORD lists that a dist-info still claims: path -> its meta_dir.
+
+    For a dist-info whose RECORD is broken: the top-level entries of
+    site-packages named in its top_level.txt, else by its own name (a folder,
+    or a module such as ``NAME.py`` or ``NAME.cpython-311-x86_64-linux-gnu.so``).
+    For those and for an unfinished RECORD: the launchers of the scripts its
+    entry_points.txt declares.  Only paths that are there and that no RECORD
+    lists; they are the distribution's to replace when it is reinstalled.  A
+    dist-info with no RECORD at all claims nothing here: it is what an
+    uninstall stopped halfway leaves, and its files are remnants.
+    """
+    claimed: dict[str, str] = {}
+    tops: Mapping[str, list[str]] | None = None
+    for dist in snapshot.dists:
+        trouble = record_trouble(snapshot, dist, index)
+        if trouble is None:
+            continue
+        if trouble.broken:
+            if tops is None:
+                tops = _site_tops(snapshot)
+            names = set(dist.top_level or (dist.name.replace("-", "_"),))
+            for top in tops.get(dist.site_dir, ()):
+                name = top.rpartition("/")[2]
+                if name in names or name.partition(".")[0] in names:
+                    _claim(claimed, index, top, dist.meta_dir)
+        for name in dist.entry_scripts:
+            for suffix in _LAUNCHER_SUFFIXES:
+                path = f"{snapshot.scripts_rel}/{name}{suffix}"
+                if path in snapshot.tree:
+                    _claim(claimed, index, path, dist.meta_dir)
+    return claimed
+
+
+def _claim(claimed: dict[str, str], index: Index, path: str, meta_dir: str) -> None:
+    # A file some RECORD lists is that distribution's, never an orphan; a folder
+    # is claimed whole even when another RECORD lists files in it (a namespace).
+    if path not in index.owners and not path.endswith((".dist-info", ".egg-info")):
+        claimed.setdefault(path, meta_dir)
+
+
+def _site_tops(snapshot: Snapshot) -> Mapping[str, list[str]]:
+    """site-packages (venv-relative) -> the entries directly in it."""
+    tops: dict[str, list[str]] = {site: [] for site in snapshot.site_rels}
+    for rel in snapshot.tree:
+        parent = rel.rpartition("/")[0]
+        if parent in tops:
+            tops[parent].append(rel)
+    return tops

@@ -13,6 +13,7 @@ from tests.support.tools import (
     Tools,
     check_json,
     checked,
+    run,
     site_packages,
     write_pyproject,
 )
@@ -20,7 +21,15 @@ from tests.support.tools import (
 pytestmark = pytest.mark.slow
 
 # Everything in the catalogue that installs cleanly side by side.
-HEALTHY = ("rufflike", "polarslike", "deptop", "nsalpha", "nsbeta", "bumpy==2.0")
+HEALTHY = (
+    "rufflike",
+    "polarslike",
+    "deptop",
+    "nsalpha",
+    "nsbeta",
+    "bumpy==2.0",
+    "python-datelike",
+)
 
 
 def assert_healthy(venv: Path, *args: str) -> None:
@@ -127,6 +136,37 @@ def test_python_m_venv_and_pip(tools: Tools, tmp_path: Path) -> None:
 
 def test_virtualenv_and_pip(tools: Tools, tmp_path: Path) -> None:
     venv = tools.make_virtualenv(tmp_path / "venv", *HEALTHY)
+    assert_healthy(venv)
+
+
+def test_uv_tool_install(tools: Tools, tmp_path: Path) -> None:
+    env = tools.environ | {
+        "UV_TOOL_DIR": str(tmp_path / "tools"),
+        "UV_TOOL_BIN_DIR": str(tmp_path / "bin"),
+    }
+    run([tools.uv, "tool", "install", "python-datelike", "--with", "rufflike"], env=env)
+    venv = tmp_path / "tools" / "python-datelike"
+    assert (tmp_path / "bin" / "datelike").exists()
+    assert_healthy(venv)
+
+
+def test_pip_install_as_pipx_runs_it(tools: Tools, tmp_path: Path) -> None:
+    # pipx makes a venv without pip and runs its shared pip in it (through a .pth
+    # file); pip's --python runs a pip from elsewhere the same way.
+    venv = tmp_path / "venv"
+    tools.run(BASE_PYTHON, "-m", "venv", "--without-pip", venv)
+    shared = tools.make_pip_venv(tmp_path / "shared")
+    tools.run(
+        shared / "bin" / "python",
+        "-m",
+        "pip",
+        "--python",
+        venv / "bin" / "python",
+        "install",
+        "python-datelike",
+        "rufflike",
+    )
+    assert not (venv / "bin" / "pip").exists()
     assert_healthy(venv)
 
 

@@ -35,6 +35,7 @@ def _spec(entry: Mapping[str, Any]) -> WheelSpec:
         scripts=dict(entry.get("scripts", {})),
         data=dict(entry.get("data", {})),
         console_scripts=dict(entry.get("console_scripts", {})),
+        gui_scripts=dict(entry.get("gui_scripts", {})),
         requires=tuple(entry.get("requires", ())),
         wrong_record_hash=tuple(entry.get("wrong_record_hash", ())),
         tag=entry.get("tag", "py3-none-any"),

@@ -1,0 +1,274 @@
+"""RECORDs that are not the one the installer finished, on real venvs made by real uv and pip.
+
+A ``uv sync`` killed while it writes RECORD leaves it empty; one killed before
+it writes the launchers leaves the RECORD the wheel shipped, with no launcher
+and no INSTALLER.  ``strace`` kills uv at exactly those system calls (fault
+injection: SIGKILL on entry of the call, so the call never happens); the same
+states are also made by hand from a real install, for machines without strace.
+After ``fix``, the venv must equal a fresh ``uv sync --frozen`` of the lock.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.support.tools import Tools, check_json, rel, run, site_packages
+from tests.test_fix import (
+    assert_healthy,
+    assert_in_sync,
+    assert_same_state,
+    fresh_sync_state,
+    installed_state,
+    run_fix,
+)
+
+pytestmark = pytest.mark.slow
+
+PACKAGE = "python-datelike"
+META = "python_datelike-1.0.dist-info"
+LAUNCHERS = ("datelike", "datelike-gui")
+
+
+@functools.cache
+def strace_works() -> bool:
+    """Whether strace is here and may trace a child (ptrace may be forbidden)."""
+    found = shutil.which("strace")
+    if found is None:
+        return False
+    proc = subprocess.run(
+        [found, "-f", "-qq", "-o", "/dev/null", "true"], capture_output=True, check=False
+    )
+    return proc.returncode == 0
+
+
+def killed_uv(tools: Tools, project: Path, *, path: Path, syscalls: str) -> None:
+    """``uv sync --frozen`` in ``project``, SIGKILLed on entering the first of
+    ``syscalls`` on ``path``."""
+    if not strace_works():
+        pytest.skip("strace is missing or may not trace here")
+    proc = run(
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-P",
+            path,
+            "-e",
+            f"trace={syscalls}",
+            "-e",
+            f"inject={syscalls}:signal=KILL:when=1",
+            tools.uv,
+            "sync",
+            "--frozen",
+            "--link-mode",
+            "copy",
+        ],
+        env=tools.environ,
+        cwd=project,
+        check=False,
+    )
+    # strace ends itself with the signal that killed uv.
+    assert proc.returncode in {-9, 128 + 9}, proc.stdout + proc.stderr
+
+
+def fresh_venv(tools: Tools, project: Path) -> Path:
+    """The project, locked and synced once; then its venv made anew, empty."""
+    venv = tools.uv_project(project, [PACKAGE])
+    shutil.rmtree(venv)
+    tools.make_uv_venv(venv)
+    return venv
+
+
+def wheel_record(tools: Tools) -> bytes:
+    """The RECORD the python-datelike wheel ships, from the local index."""
+    wheel = next(tools.uv_cache.rglob("python_datelike-1.0-py3-none-any.whl"), None)
+    if wheel is None:  # uv keeps unpacked wheels: their RECORD is the wheel's
+        unpacked = next(
+            p for p in tools.uv_cache.glob("archive-v0/*/" + META + "/RECORD") if p.is_file()
+        )
+        return unpacked.read_bytes()
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.read(f"{META}/RECORD")
+
+
+def fix_and_compare(tools: Tools, project: Path, venv: Path, expected: dict[str, object]) -> str:
+    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert_healthy(venv)
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), expected)
+    for name in LAUNCHERS:
+        assert tools.run(venv / "bin" / name).stdout.strip() == "datelike 1.0"
+    return fixed.stdout
+
+
+# -- class 1: an empty, unparsable or foreign RECORD ---------------------------------
+
+
+def test_a_uv_sync_killed_while_writing_record_leaves_it_empty_and_fix_reinstalls(
+    tools: Tools, tmp_path: Path
+) -> None:
+    project = tmp_path / "proj"
+    venv = fresh_venv(tools, project)
+    expected = fresh_sync_state(tools, project, tmp_path)
+    record = site_packages(venv) / META / "RECORD"
+    killed_uv(tools, project, path=record, syscalls="write")
+    assert record.stat().st_size == 0
+
+    checked = check_json(venv)
+    assert checked.exit_code == 1
+    meta = rel(venv, record.parent)
+    found = checked.at("dist-info-incomplete", meta)
+    assert (found["severity"], found["package"]) == ("error", PACKAGE)
+    assert "is empty" in found["message"]
+    assert checked.of("orphan-file") == []
+
+    output = fix_and_compare(tools, project, venv, expected)
+    assert f"reinstall {PACKAGE} 1.0 from uv.lock" in output
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(bytes(range(256)) * 4, id="garbage"),
+        pytest.param(b"elsewhere/x.py,,\nother-1.0.dist-info/RECORD,,\n", id="other-paths"),
+    ],
+)
+@pytest.mark.parametrize("purge", [pytest.param(False, id="plain"), pytest.param(True, id="purge")])
+def test_a_broken_record_is_reinstalled_and_its_code_never_purged(
+    tools: Tools, tmp_path: Path, content: bytes, purge: bool
+) -> None:
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, [PACKAGE])
+    expected = fresh_sync_state(tools, project, tmp_path)
+    meta = site_packages(venv) / META
+    (meta / "RECORD").write_bytes(content)
+    (site_packages(venv) / "mine.py").write_text("# a file of my own\n")
+
+    checked = check_json(venv)
+    assert checked.exit_code == 1
+    assert checked.at("dist-info-incomplete", rel(venv, meta))["package"] == PACKAGE
+    # The package's code and launchers are its, not orphans; only mine.py is.
+    assert [f["path"] for f in checked.of("orphan-file")] == [
+        rel(venv, site_packages(venv) / "mine.py")
+    ]
+
+    args = ("--purge-orphans",) if purge else ()
+    plan = run_fix(tools, venv, "--dry-run", "--format", "json", *args).report["plan"]
+    discarded = [a["path"] for a in plan["actions"] if a["action"] == "discard"]
+    assert discarded == ([rel(venv, site_packages(venv) / "mine.py")] if purge else [])
+    [remove] = [a for a in plan["actions"] if a["action"] == "remove"]
+    assert set(remove["paths"]) == {
+        rel(venv, meta),
+        rel(venv, site_packages(venv) / "datelike"),
+        *(f"bin/{name}" for name in LAUNCHERS),
+    }
+
+    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"), *args)
+    assert fixed.exit_code == (0 if purge else 1), fixed.stdout + fixed.stderr
+    (site_packages(venv) / "mine.py").unlink(missing_ok=True)
+    assert_healthy(venv)
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), expected)
+
+
+def test_an_empty_record_without_a_lockfile_is_reinstalled_at_its_version(
+    tools: Tools, tmp_path: Path
+) -> None:
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.uv_pip_install(venv, f"{PACKAGE}==1.0", "rufflike")
+    before = installed_state(venv)
+    (site_packages(venv) / META / "RECORD").write_bytes(b"")
+    assert check_json(venv).at("dist-info-incomplete", rel(venv, site_packages(venv) / META))
+
+    fixed = run_fix(tools, venv)
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert f"reinstall {PACKAGE} 1.0 (as installed)" in fixed.stdout
+    assert_healthy(venv)
+    assert_same_state(installed_state(venv), before)
+
+
+# -- class 9: the wheel's own RECORD, no launcher, no INSTALLER -----------------------
+
+
+def made_half_installed(tools: Tools, venv: Path) -> None:
+    """The state a sync killed before the launchers leaves, made from a whole install."""
+    meta = site_packages(venv) / META
+    for name in ("INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json"):
+        (meta / name).unlink(missing_ok=True)
+    for name in LAUNCHERS:
+        (venv / "bin" / name).unlink()
+    (meta / "RECORD").write_bytes(wheel_record(tools))
+
+
+@pytest.mark.parametrize(
+    "how", [pytest.param("killed", id="killed"), pytest.param("made", id="made")]
+)
+def test_a_uv_sync_killed_before_the_launchers_is_found_and_reinstalled(
+    tools: Tools, tmp_path: Path, how: str
+) -> None:
+    project = tmp_path / "proj"
+    if how == "killed":
+        venv = fresh_venv(tools, project)
+        # uv creates the scripts folder (it is there already) right before the launchers.
+        killed_uv(tools, project, path=venv / "bin", syscalls="mkdir,mkdirat")
+    else:
+        venv = tools.uv_project(project, [PACKAGE])
+        made_half_installed(tools, venv)
+    expected = fresh_sync_state(tools, project, tmp_path)
+    meta = site_packages(venv) / META
+    assert not (meta / "INSTALLER").exists()
+    assert not any((venv / "bin" / name).exists() for name in LAUNCHERS)
+    assert (meta / "RECORD").read_bytes() == wheel_record(tools)
+    # uv itself sees nothing to do: the oracle is a fresh sync.
+    assert_in_sync(tools, project)
+
+    checked = check_json(venv)
+    assert checked.exit_code == 1
+    found = checked.at("dist-info-incomplete", rel(venv, meta))
+    assert "lists no launcher for datelike, datelike-gui" in found["message"]
+    assert [f["code"] for f in checked.failing()] == ["dist-info-incomplete"]
+
+    output = fix_and_compare(tools, project, venv, expected)
+    assert f"reinstall {PACKAGE} 1.0 from uv.lock" in output
+
+
+def test_a_launcher_written_before_record_goes_with_the_reinstall(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # Killed after the launchers and INSTALLER, before RECORD: all there, RECORD the wheel's.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, [PACKAGE])
+    expected = fresh_sync_state(tools, project, tmp_path)
+    (site_packages(venv) / META / "RECORD").write_bytes(wheel_record(tools))
+
+    checked = check_json(venv)
+    # The launchers are there, but no RECORD lists them: the distribution's, not orphans.
+    assert [f["code"] for f in checked.failing()] == ["dist-info-incomplete"]
+    assert "does not list the INSTALLER" not in checked.failing()[0]["message"]
+    plan = run_fix(tools, venv, "--dry-run", "--format", "json").report["plan"]
+    [remove] = [a for a in plan["actions"] if a["action"] == "remove"]
+    assert {f"bin/{name}" for name in LAUNCHERS} <= set(remove["paths"])
+    fix_and_compare(tools, project, venv, expected)
+
+
+def test_pip_stopped_before_the_launchers_without_a_lockfile(tools: Tools, tmp_path: Path) -> None:
+    venv = tools.make_pip_venv(tmp_path / "venv", f"{PACKAGE}==1.0")
+    made_half_installed(tools, venv)
+    checked = check_json(venv)
+    assert [f["code"] for f in checked.failing()] == ["dist-info-incomplete"]
+
+    fixed = run_fix(tools, venv)
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert_healthy(venv)
+    for name in LAUNCHERS:
+        assert tools.run(venv / "bin" / name).stdout.strip() == "datelike 1.0"

@@ -49,16 +49,31 @@ EXPLANATIONS: dict[str, Explanation] = {
     ),
     "dist-info-incomplete": Explanation(
         meaning="A `*.dist-info` folder is empty, or has no METADATA or no RECORD (an "
-        "`*.egg-info` folder without PKG-INFO). Without RECORD neither pip nor uv can uninstall "
-        "or upgrade the distribution. Without METADATA pip does not list it, while uv still takes "
-        "it for installed from the folder's name: `uv sync` has nothing to do, and only "
-        "`uv pip check` says the folder is broken.",
+        "`*.egg-info` folder without PKG-INFO), or its RECORD is not the one its installer "
+        "finished. Without RECORD neither pip nor uv can uninstall or upgrade the distribution. "
+        "Without METADATA pip does not list it, while uv still takes it for installed from the "
+        "folder's name: `uv sync` has nothing to do, and only `uv pip check` says the folder is "
+        "broken. Every installer writes RECORD last, listing what it wrote: the wheel's files, "
+        "the launchers of the console and GUI scripts `entry_points.txt` declares, and its own "
+        "files such as INSTALLER. A RECORD that is empty, cannot be parsed or lists none of its "
+        "own dist-info's files says nothing about which files are the distribution's (they are "
+        "not reported as orphans). A RECORD that lists no launcher for a declared script, does "
+        "not list the INSTALLER beside it, or still lists the wheel's `NAME-VERSION.data/` folder "
+        "is the one the wheel shipped: the install stopped before it finished, and the launcher "
+        "may never have been written. A dist-info with no INSTALLER at all is fine: "
+        "`uv pip install --no-installer-metadata` and `python -m installer` write none.",
         arises="uv removes RECORD rows in order and writes RECORD sorted, so the dist-info goes "
         "first: an uninstall that fails midway (a locked file) leaves the package's files with "
         "a dist-info that is empty or lacks METADATA/RECORD. `uv sync` then says nothing is to "
-        "do, and a later upgrade installs the new version beside the broken one.",
-        fix="`venv-doctor fix --from uv.lock` removes the remains and reinstalls the version the "
-        "lock wants (or removes the distribution when the lock does not want it).",
+        "do, and a later upgrade installs the new version beside the broken one. An install "
+        "killed at the wrong moment (an out-of-memory kill, a CI job's timeout) leaves a RECORD "
+        "of 0 bytes, or the wheel's own RECORD with no launcher in `bin/`: `uv sync --check` "
+        "wants no change there either, while the command the package provides is missing.",
+        fix="`venv-doctor fix --from uv.lock` removes the remains, with the files and launchers "
+        "the distribution still claims by name (its `top_level.txt`, else its own name), and "
+        "reinstalls the version the lock wants (or removes the distribution when the lock does "
+        "not want it); without a lockfile it reinstalls the installed version. Those files are "
+        "never purged as orphans, with or without `--purge-orphans`.",
     ),
     "duplicate-distribution": Explanation(
         meaning="Two or more metadata folders (`*.dist-info` or `*.egg-info`) for one normalized "

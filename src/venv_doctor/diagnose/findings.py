@@ -84,7 +84,8 @@ CODES: dict[str, CodeInfo] = _codes(
     CodeInfo(
         code="dist-info-incomplete",
         severity=Severity.ERROR,
-        summary="A .dist-info folder is empty or lacks METADATA or RECORD.",
+        summary="A .dist-info folder is empty, lacks METADATA or RECORD, or its RECORD is not "
+        "the one its installer finished.",
     ),
     CodeInfo(
         code="duplicate-distribution",

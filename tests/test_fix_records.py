@@ -272,3 +272,27 @@ def test_pip_stopped_before_the_launchers_without_a_lockfile(tools: Tools, tmp_p
     assert_healthy(venv)
     for name in LAUNCHERS:
         assert tools.run(venv / "bin" / name).stdout.strip() == "datelike 1.0"
+
+
+def test_what_the_locked_wheel_writes_is_never_purged_as_an_orphan(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # pytestlike's wheel has no top_level.txt: only the wheel says _pytestlike/ is its.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["pytestlike"])
+    expected = fresh_sync_state(tools, project, tmp_path)
+    sp = site_packages(venv)
+    (sp / "pytestlike-1.0.dist-info" / "RECORD").write_bytes(b"")
+    (sp / "_pytestlike" / "stale.py").write_text("# left by an older version\n")
+
+    fixed = run_fix(
+        tools, venv, "--from", str(project / "uv.lock"), "--purge-orphans", "--format", "json"
+    )
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    plan = fixed.report["plan"]
+    discarded = [a["path"] for a in plan["actions"] if a["action"] == "discard"]
+    assert discarded == [rel(venv, sp / "_pytestlike" / "stale.py")]
+    assert any("_pytestlike/ is left for the install" in note for note in plan["notes"])
+    assert_healthy(venv)
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), expected)

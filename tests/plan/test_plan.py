@@ -18,7 +18,7 @@ from venv_doctor.plan.actions import (
     Repoint,
     RewriteFile,
 )
-from venv_doctor.plan.make import make_plan
+from venv_doctor.plan.make import make_plan, spare_wheel_files
 from venv_doctor.read.installed import NormalizedName
 
 
@@ -296,3 +296,34 @@ def test_a_half_installed_wheel_is_reinstalled_with_its_unrecorded_launcher(venv
     assert [a.package for a in of(plan, InstallDist)] == ["demo"]
     assert of(plan, DiscardPath) == []
     assert plan.unresolved == ()
+
+
+def test_purged_orphans_the_wheels_write_are_left_to_their_install(venv, tmp_path):
+    meta = venv.install(
+        "pytestlike",
+        "1.0",
+        {
+            "pytestlike/__init__.py": b"x",
+            "_pytestlike/__init__.py": b"",
+            "_pytestlike/run.py": b"r",
+        },
+    )
+    (venv.root / meta / "RECORD").write_bytes(b"")
+    (venv.root / SITE / "_pytestlike" / "stale.py").write_text("")
+    (venv.root / SITE / "mine.py").write_text("")
+    plan = plan_for(venv, lock(tmp_path, pytestlike="1.0"), purge_orphans=True)
+    # Nothing the installed metadata says ties _pytestlike/ to pytestlike ...
+    assert sorted(a.path for a in of(plan, DiscardPath)) == [
+        f"{SITE}/_pytestlike",
+        f"{SITE}/mine.py",
+    ]
+    # ... its wheel does: what it writes is its install's, the rest still goes.
+    written = [f"{SITE}/_pytestlike/__init__.py", f"{SITE}/_pytestlike/run.py", "bin/pytestlike"]
+    spared = spare_wheel_files(plan, venv.snapshot(), written)
+    assert sorted(a.path for a in of(spared, DiscardPath)) == [
+        f"{SITE}/_pytestlike/stale.py",
+        f"{SITE}/mine.py",
+    ]
+    assert of(spared, RemoveDist) == of(plan, RemoveDist)
+    assert of(spared, InstallDist) == of(plan, InstallDist)
+    assert any("_pytestlike/ is left for the install" in note for note in spared.notes)

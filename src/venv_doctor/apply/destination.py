@@ -190,7 +190,7 @@ def install_wheel(
         # A dry run first: which files, in which order; scripts are checked here
         # (their shebang is rewritten on the way, so the written digest cannot be).
         planner = _Planner(
-            transaction,
+            transaction.root,
             scheme_dict=scheme,
             interpreter=interpreter,
             script_kind=kind,
@@ -238,6 +238,28 @@ def _left_out(message: str) -> str:
     return message
 
 
+def wheel_paths(wheel: Path, *, layout: VenvLayout) -> list[str]:
+    """The venv-relative paths installing ``wheel`` writes (launchers and RECORD too).
+
+    Reads the wheel's file list and entry points only, as ``install_wheel``'s
+    dry run does; writes nothing.
+    """
+    from installer import install
+    from installer.sources import WheelFile
+
+    kind: LauncherKind = "win-amd64" if layout.windows else "posix"
+    with WheelFile.open(wheel) as source:
+        planner = _Planner(
+            layout.root,
+            scheme_dict=venv_scheme(layout, source.distribution),
+            interpreter=str(layout.interpreter),
+            script_kind=kind,
+            expected={},
+        )
+        install(source, planner, {})
+    return planner.paths
+
+
 def _wheel_record(source: WheelFile, filename: str) -> dict[str, Expected]:
     """The wheel's RECORD, checked against its file list, as the content each file must have.
 
@@ -270,14 +292,13 @@ class _Planner(WheelDestination):
 
     def __init__(
         self,
-        transaction: Transaction,
+        root: Path,
         *,
         scheme_dict: Mapping[str, str],
         interpreter: str,
         script_kind: LauncherKind,
         expected: Mapping[str, Expected],
     ) -> None:
-        root = transaction.root
         self._folders = {name: _inside(root, path) for name, path in scheme_dict.items()}
         self._interpreter = interpreter
         self._script_kind: LauncherKind = script_kind

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from packaging.tags import Tag
 
+from venv_doctor.apply.destination import wheel_paths
 from venv_doctor.apply.execute import BaseInterpreter, execute
 from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.owner import Owner, refuse_foreign, writes_for_another_owner
@@ -29,7 +30,7 @@ from venv_doctor.commands.check import LockOptions, run_check
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.plan.actions import InstallDist, Plan, PlanOptions
-from venv_doctor.plan.make import make_plan
+from venv_doctor.plan.make import make_plan, spare_wheel_files
 from venv_doctor.plan.moved import REPOINTED
 from venv_doctor.read.journal import JSONValue
 from venv_doctor.read.layout import VenvLayout, read_layout
@@ -118,6 +119,11 @@ def run_fix(
         # first change: a wheel that cannot be had leaves the venv untouched.
         installs = [action for action in plan.actions if isinstance(action, InstallDist)]
         wheels = get_wheel(installs, checked.probe.tags) if installs else {}
+        if options.purge_orphans and wheels:
+            written = [
+                path for wheel in wheels.values() for path in wheel_paths(wheel, layout=layout)
+            ]
+            plan = spare_wheel_files(plan, checked.snapshot, written)
         with Transaction(
             held, description=_describe(plan), plan=_plan_summary(plan), on_step=on_step
         ) as txn:

@@ -72,8 +72,9 @@ EXPLANATIONS: dict[str, Explanation] = {
         fix="`venv-doctor fix --from uv.lock` removes the remains, with the files and launchers "
         "the distribution still claims by name (its `top_level.txt`, else its own name), and "
         "reinstalls the version the lock wants (or removes the distribution when the lock does "
-        "not want it); without a lockfile it reinstalls the installed version. Those files are "
-        "never purged as orphans, with or without `--purge-orphans`.",
+        "not want it); without a lockfile it reinstalls the installed version. Those files, and "
+        "whatever the wheel being installed writes, are never purged as orphans, with or "
+        "without `--purge-orphans`.",
     ),
     "duplicate-distribution": Explanation(
         meaning="Two or more metadata folders (`*.dist-info` or `*.egg-info`) for one normalized "

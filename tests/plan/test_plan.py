@@ -18,7 +18,8 @@ from venv_doctor.plan.actions import (
     Repoint,
     RewriteFile,
 )
-from venv_doctor.plan.make import make_plan, spare_wheel_files
+from venv_doctor.plan.make import make_plan
+from venv_doctor.plan.spare import spare_wheel_files
 from venv_doctor.read.installed import NormalizedName
 
 

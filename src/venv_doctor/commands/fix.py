@@ -30,8 +30,9 @@ from venv_doctor.commands.check import LockOptions, run_check
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.plan.actions import InstallDist, Plan, PlanOptions
-from venv_doctor.plan.make import make_plan, spare_wheel_files
+from venv_doctor.plan.make import make_plan
 from venv_doctor.plan.moved import REPOINTED
+from venv_doctor.plan.spare import spare_wheel_files
 from venv_doctor.read.journal import JSONValue
 from venv_doctor.read.layout import VenvLayout, read_layout
 from venv_doctor.report.model import CheckResult, FixResult

@@ -19,7 +19,6 @@ Rules that keep a fix from losing anything:
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,7 +61,7 @@ DAMAGE = frozenset(
         "record-unsafe-path",
     }
 )
-_PURGED = "belongs to no distribution (--purge-orphans)"
+PURGE_REASON = "belongs to no distribution (--purge-orphans)"
 # Findings the plan does not act on: information, or nothing fix can do.
 _NOT_ACTED_ON = frozenset({"cache-hardlink", "unreadable"})
 
@@ -406,43 +405,6 @@ def _claimed_files(snapshot: Snapshot, dist: InstalledDist, claims: Mapping[str,
     )
 
 
-def spare_wheel_files(plan: Plan, snapshot: Snapshot, written: Iterable[str]) -> Plan:
-    """``plan`` without orphan purges of what its installs will write themselves.
-
-    ``written`` are the venv-relative paths the plan's wheels install.  A
-    purged file among them is left for its install to replace; a purged folder
-    holding some of them shrinks to its other files (the remnants).  Known
-    only once the wheels are at hand: the files of the wheel the lock names
-    are the distribution's, never an orphan's.
-    """
-    files = frozenset(written)
-    folders = {parent for path in files for parent in _parents(path)}
-    actions: list[Action] = []
-    notes = list(plan.notes)
-    for action in plan.actions:
-        if not (isinstance(action, DiscardPath) and action.reason == _PURGED):
-            actions.append(action)
-        elif action.path in files:
-            notes.append(f"{action.path} is left for the install that writes it to replace")
-        elif action.path in folders:
-            notes.append(f"{action.path}/ is left for the install that writes into it")
-            actions.extend(
-                DiscardPath(path=rel, reason=action.reason)
-                for rel in _subtree(snapshot, action.path)
-                if snapshot.tree[rel].kind != DIR and rel not in files and not is_bytecode(rel)
-            )
-        else:
-            actions.append(action)
-    return dataclasses.replace(plan, actions=tuple(actions), notes=tuple(notes))
-
-
-def _parents(path: str) -> Iterable[str]:
-    parent = path.rpartition("/")[0]
-    while parent:
-        yield parent
-        parent = parent.rpartition("/")[0]
-
-
 # -- paths that belong to no distribution -----------------------------------------------
 
 
@@ -473,7 +435,7 @@ def _discards(
             continue
         if finding.code != "orphan-file" or not purge_orphans:
             continue
-        reason = _PURGED
+        reason = PURGE_REASON
         if finding.code == "orphan-file" and finding.package is not None:
             # Loose files inside a staying distribution's folder: each one, not the folder.
             found.extend(

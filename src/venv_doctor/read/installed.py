@@ -141,6 +141,8 @@ def parse_entry_scripts(text: str) -> tuple[str, ...]:
     that cannot be parsed declares nothing here: no installer could have
     installed from it either.
     """
+    if "_scripts" not in text:
+        return ()  # plugins only (pytest11, ...): no parser needed
     parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment, method-assign]
     try:
@@ -221,7 +223,9 @@ def read_distribution(site_path: str, site_rel: str, entry_name: str) -> Install
         if text is not None:
             rows, bad = parse_record(text)
             record, problems = tuple(rows), tuple(bad)
-        if not _lists_own_files(record, entry_name):
+        # A RECORD that names none of its dist-info's files cannot tell which
+        # import names are the distribution's (diagnose/claims.py decides exactly).
+        if not record or f"{entry_name}/" not in (text or ""):
             top_level = _lines(folder.read("top_level.txt"))
         points = folder.read("entry_points.txt")
         entry_scripts = parse_entry_scripts(points) if points else ()
@@ -251,14 +255,6 @@ def read_distribution(site_path: str, site_rel: str, entry_name: str) -> Install
         entry_scripts=entry_scripts,
         unreadable=tuple(folder.unreadable),
     )
-
-
-def _lists_own_files(record: tuple[RecordRow, ...] | None, entry_name: str) -> bool:
-    """Whether RECORD rows name a file of the dist-info ``entry_name`` (as every installer's do)."""
-    if not record:
-        return False
-    own = entry_name + "/"
-    return any(row.path.removeprefix("./").startswith(own) for row in record)
 
 
 def _direct_url(folder: _MetaFolder) -> dict[str, Any] | None:

@@ -139,6 +139,30 @@ def test_virtualenv_and_pip(tools: Tools, tmp_path: Path) -> None:
     assert_healthy(venv)
 
 
+def test_uv_pip_install_without_installer_metadata(tools: Tools, tmp_path: Path) -> None:
+    # No INSTALLER, REQUESTED or direct_url.json: a legitimate install, not a half one.
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    tools.run_uv(
+        "pip", "install", "--python", venv / "bin" / "python", "--no-installer-metadata", *HEALTHY
+    )
+    assert not list(site_packages(venv).glob("*.dist-info/INSTALLER"))
+    assert_healthy(venv)
+
+
+def test_python_m_installer(tools: Tools, tmp_path: Path, wheelhouse: Path) -> None:
+    # installer's command line writes no INSTALLER either.  It installs into
+    # the interpreter that runs it: the venv's, with installer from here.
+    import installer
+
+    venv = tools.make_uv_venv(tmp_path / "venv")
+    env = tools.environ | {"PYTHONPATH": str(Path(installer.__file__).parents[1])}
+    for wheel in ("python_datelike-1.0-py3-none-any.whl", "rufflike-0.5.0-py3-none-any.whl"):
+        run([venv / "bin" / "python", "-m", "installer", wheelhouse / wheel], env=env)
+    assert not (site_packages(venv) / "python_datelike-1.0.dist-info" / "INSTALLER").exists()
+    assert (venv / "bin" / "datelike-gui").is_file()
+    assert_healthy(venv)
+
+
 def test_uv_tool_install(tools: Tools, tmp_path: Path) -> None:
     env = tools.environ | {
         "UV_TOOL_DIR": str(tmp_path / "tools"),

@@ -62,8 +62,8 @@ def _record_trouble(snapshot: Snapshot, dist: InstalledDist, index: Index) -> Fi
         )
     else:
         why = (
-            "it is the RECORD the wheel shipped, not the one an installer writes last: "
-            "the install stopped before it finished"
+            "it is still the RECORD the wheel shipped (an installer writes its own last), "
+            "so the install stopped before it finished"
         )
     return finding(
         "dist-info-incomplete",

@@ -256,7 +256,9 @@ def wheel_paths(wheel: Path, *, layout: VenvLayout) -> list[str]:
             script_kind=kind,
             expected={},
         )
-        install(source, planner, {})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # said by the install itself (install_wheel)
+            install(source, planner, {})
     return planner.paths
 
 

@@ -124,7 +124,11 @@ def run_fix(
             written = [
                 path for wheel in wheels.values() for path in wheel_paths(wheel, layout=layout)
             ]
+            shown = len(plan.notes)
             plan = spare_wheel_files(plan, checked.snapshot, written)
+            if progress is not None:  # the plan shown before the wheels were at hand purged it
+                for note in plan.notes[shown:]:
+                    progress(note)
         with Transaction(
             held, description=_describe(plan), plan=_plan_summary(plan), on_step=on_step
         ) as txn:

@@ -77,6 +77,30 @@ def test_catalogue_builds(tmp_path: Path) -> None:
             source.validate_record()
 
 
+def test_catalogue_generates_numbered_files(tmp_path: Path) -> None:
+    catalogue = tmp_path / "packages.toml"
+    catalogue.write_text(
+        """
+[[package]]
+name = "many"
+version = "1"
+files = { "many/__init__.py" = "" }
+
+[package.generated."many/m{n}.py"]
+start = 8
+count = 3
+text = "N = '{n}'"
+"""
+    )
+    spec = load_catalogue(catalogue)["many", "1"]
+    assert spec.files == {
+        "many/m008.py": "N = '008'",
+        "many/m009.py": "N = '009'",
+        "many/m010.py": "N = '010'",
+        "many/__init__.py": "",
+    }
+
+
 def test_local_index_serves_pep503_pages(tmp_path: Path) -> None:
     wheel = build_wheel(SPEC, tmp_path)
     with LocalIndex(tmp_path) as index:

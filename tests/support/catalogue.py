@@ -18,20 +18,33 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "packages.toml"
 
 
 def _generated(entry: Mapping[str, Any]) -> dict[str, str]:
-    """The files ``generated`` asks for: ``count`` of each template, numbered from 0."""
+    """The files ``generated`` asks for, numbered.
+
+    ``template = count``: ``{i}`` in the path numbers from 0, with a small module
+    as text.  ``template = {count, start, text}``: ``{n}`` in the path and the
+    text becomes 000, 001, ... from ``start``.
+    """
     name, version = entry["name"], entry["version"]
-    return {
-        template.format(i=i): f"# {name} {version}, part {i}\nPART = {i}\nVERSION = {version!r}\n"
-        for template, count in entry.get("generated", {}).items()
-        for i in range(count)
-    }
+    files = {}
+    for template, rule in entry.get("generated", {}).items():
+        if isinstance(rule, int):
+            for i in range(rule):
+                files[template.format(i=i)] = (
+                    f"# {name} {version}, part {i}\nPART = {i}\nVERSION = {version!r}\n"
+                )
+            continue
+        start = rule.get("start", 0)
+        for n in range(start, start + rule["count"]):
+            number = f"{n:03d}"
+            files[template.replace("{n}", number)] = rule["text"].replace("{n}", number)
+    return files
 
 
 def _spec(entry: Mapping[str, Any]) -> WheelSpec:
     return WheelSpec(
         name=entry["name"],
         version=entry["version"],
-        files={**entry.get("files", {}), **_generated(entry)},
+        files={**_generated(entry), **entry.get("files", {})},
         scripts=dict(entry.get("scripts", {})),
         data=dict(entry.get("data", {})),
         console_scripts=dict(entry.get("console_scripts", {})),

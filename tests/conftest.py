@@ -15,6 +15,31 @@ from tests.support.tools import ImmutableFiles, ToolFailedError, Tools, find_uv 
 from tests.support.wheels import WheelSpec, build_wheel  # noqa: E402
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here and not in tests/kill/conftest.py: only the root conftest may add options.
+    group = parser.getgroup("kill", "tests/kill: SIGKILL uv and pip, then check and fix")
+    group.addoption(
+        "--kill-trials",
+        type=int,
+        default=1,
+        metavar="N",
+        help="trials per installer and story (default 1; a long run: 50)",
+    )
+    group.addoption(
+        "--kill-seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="run only the trial with this seed, as a failure names it",
+    )
+    group.addoption(
+        "--kill-log",
+        default=None,
+        metavar="FILE",
+        help="append one JSON line per trial to FILE (what each kill left, check, fix)",
+    )
+
+
 @pytest.fixture(scope="session")
 def catalogue() -> dict[tuple[str, str], WheelSpec]:
     """The test packages of ``fixtures/packages.toml``, by ``(name, version)``."""

@@ -86,8 +86,9 @@ def plan_lines(run: Run) -> list[str]:
     lines = []
     for action in plan.get("actions", []):
         line = f"{action['action']} {action.get('package')} {action.get('version')}"
-        if action.get("paths"):
-            line += f" (moves {', '.join(action['paths'])})"
+        moved = action.get("paths") or ([action["path"]] if action.get("path") else [])
+        if moved:
+            line += f" (moves {', '.join(moved)})"
         lines.append(f"{line}: {action.get('reason')}")
     lines += [f"unresolved: {line}" for line in finding_lines(plan.get("unresolved", []))]
     return lines

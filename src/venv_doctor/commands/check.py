@@ -150,9 +150,15 @@ def _beside_the_files(
     wanted: WantedSet | None,
     *,
     quick: bool,
+    environ: Mapping[str, str],
 ) -> list[Finding]:
-    """Findings about processes, the lockfile and requirements: no file content needed."""
+    """Findings about processes, the lockfile, uv's freshness and requirements.
+
+    None of them needs file content.
+    """
+    from venv_doctor.diagnose.freshness import freshness_findings, watched_sources
     from venv_doctor.diagnose.requirements import dependency_findings
+    from venv_doctor.read.freshness import read_cache_records
 
     findings: list[Finding] = []
     if not quick:
@@ -165,6 +171,10 @@ def _beside_the_files(
         from venv_doctor.diagnose.lock import lock_findings, preserved_packages
 
         findings += lock_findings(wanted, dists, keep=preserved_packages(layout.cfg))
+    # Which local projects uv would rebuild, compared in the environment uv would run in.
+    sources = watched_sources(wanted, dists) if wanted is not None else {}
+    records = read_cache_records(str(layout.root), dists, sources, environ)
+    findings += freshness_findings(records, dists)
     findings += dependency_findings(dists, probe.environment)
     return findings
 
@@ -212,7 +222,9 @@ def run_check(
             try:
                 probe = pending.result()
                 # What needs no digest is found while helper threads hash.
-                later = _beside_the_files(layout, reading.dists, probe, wanted, quick=quick)
+                later = _beside_the_files(
+                    layout, reading.dists, probe, wanted, quick=quick, environ=environ
+                )
                 diagnosis = Diagnosis(reading.unhashed)
                 snapshot = reading.finish(progress)
             finally:

@@ -258,6 +258,40 @@ EXPLANATIONS: dict[str, Explanation] = {
         "project whose dependencies changed without a re-sync.",
         fix="`venv-doctor fix --from uv.lock` reinstalls it from the locked source.",
     ),
+    "local-project-stale": Explanation(
+        meaning="A project the lock installs from a local folder (editable or not) or a local "
+        "archive has changed since it was installed, in the way uv watches: uv keeps the "
+        "project's cache info in `uv_cache.json` in its dist-info (the newest change time, "
+        "ctime, of `pyproject.toml`, `setup.py` and `setup.cfg`, the creation time of the "
+        "`src` folder, or whatever `tool.uv.cache-keys` lists: files, globs, folders, the git "
+        "commit and tags, environment variables) and rebuilds the project at the next sync "
+        "when the source's info now differs in anything, or when there is no `uv_cache.json`. "
+        "`uv sync --frozen --check` then says the environment is outdated, and a non-editable "
+        "install still holds the code of the older source. Only projects installed from the "
+        "place the lock names are compared, with the environment venv-doctor runs in (for "
+        "`env` keys), as uv 0.13 compares them. With `cache-keys = []` uv records nothing and "
+        "rebuilds at every sync; that is not reported.",
+        arises="Anything that rewrites a key file, even with the same bytes: a `uv add` or `uv "
+        "remove` that failed and put `pyproject.toml` back, an editor saving, a `git checkout` "
+        "or `chmod` of the file, a copied or restored project (every change time and creation "
+        "time is new). Also a `src` folder removed and created again, a new git commit or tag "
+        "when the cache keys watch them, and a `cache-keys` setting uv cannot parse (then uv "
+        "cannot tell, and rebuilds at every sync).",
+        fix="`venv-doctor fix --from uv.lock` rebuilds the project from its source, as `uv sync` "
+        "would, and writes the `uv_cache.json` uv computes, after the install, so that uv has "
+        "nothing left to do. Rewriting only `uv_cache.json` would certify a build made from an "
+        "older source as current. A `cache-keys` setting uv cannot parse must be corrected by "
+        "hand.",
+    ),
+    "uv-cache-info-invalid": Explanation(
+        meaning="A `*.dist-info` folder holds a `uv_cache.json` that is not the JSON uv expects. "
+        "uv reads that file in every dist-info when it lists a venv, so `uv sync`, `uv sync "
+        '--check` and `uv pip list` all fail with "Failed to read metadata".',
+        arises="A write cut short (a full disk, a killed installer) or a hand edit.",
+        fix="`venv-doctor fix` reinstalls the distribution (a local project is rebuilt), which "
+        "writes the file anew. By hand: delete the file; uv then rebuilds the project at its "
+        "next sync.",
+    ),
     "dependency-unsatisfied": Explanation(
         meaning="An installed distribution's `Requires-Dist` (with extras and markers evaluated "
         "for this venv's interpreter) is missing or out of range: what `pip check` reports.",

@@ -164,6 +164,16 @@ CODES: dict[str, CodeInfo] = _codes(
         summary="The installed distribution comes from another source than the lockfile's.",
     ),
     CodeInfo(
+        code="local-project-stale",
+        severity=Severity.WARNING,
+        summary="uv will rebuild a project installed from a local folder: its source changed.",
+    ),
+    CodeInfo(
+        code="uv-cache-info-invalid",
+        severity=Severity.ERROR,
+        summary="A dist-info holds a uv_cache.json uv cannot read, so every uv command fails.",
+    ),
+    CodeInfo(
         code="dependency-unsatisfied",
         severity=Severity.ERROR,
         summary="An installed distribution's requirement is missing or out of range.",

@@ -252,7 +252,8 @@ def test_editable_whose_src_folder_is_gone_is_left_for_the_person(
         shutil.rmtree(src)
     else:
         src.rename(project / "source")
-    assert failing_codes(venv) == {"editable-target-missing"}
+    # uv sees the project change too (src is gone), and would rebuild it in vain.
+    assert failing_codes(venv) == {"editable-target-missing", "local-project-stale"}
     broken = content_digest(venv)
 
     left = fix(tools, project, tmp_path)
@@ -262,6 +263,9 @@ def test_editable_whose_src_folder_is_gone_is_left_for_the_person(
     if how == "deleted":
         (src / "app").mkdir(parents=True)
         (src / "app" / "__init__.py").write_text("VALUE = 1\n")
+        # A new src/ is another folder to uv, which then rebuilds the project: so does fix.
+        assert failing_codes(venv) == {"local-project-stale"}
+        assert fix(tools, project, tmp_path).exit_code == 0
     else:
         (project / "source").rename(src)
     assert_healthy(venv)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fakevenv import SITE, FakeVenv
+from venv_doctor.diagnose.findings import Finding, Severity
 from venv_doctor.diagnose.run import diagnose
 from venv_doctor.lockfiles.wanted import Source, WantedDist, WantedSet
 from venv_doctor.plan.actions import (
@@ -328,3 +329,40 @@ def test_purged_orphans_the_wheels_write_are_left_to_their_install(venv, tmp_pat
     assert of(spared, RemoveDist) == of(plan, RemoveDist)
     assert of(spared, InstallDist) == of(plan, InstallDist)
     assert any("_pytestlike/ is left for the install" in note for note in spared.notes)
+
+
+def _stale(meta: str, package: str) -> Finding:
+    return Finding(
+        code="local-project-stale",
+        severity=Severity.WARNING,
+        package=package,
+        version="1.0",
+        path=f"{meta}/uv_cache.json",
+        message="uv will rebuild it",
+    )
+
+
+def test_a_project_uv_would_rebuild_is_rebuilt(venv, tmp_path):
+    meta = venv.install("app", "1.0", {"app.pth": b"/w/app/src\n"})
+    snapshot = venv.snapshot()
+    plan = make_plan(snapshot, [_stale(meta, "app")], lock(tmp_path, app="1.0"), PlanOptions())
+    [remove] = of(plan, RemoveDist)
+    assert "rebuilt, as uv sync would" in remove.reason
+    assert [a.package for a in of(plan, InstallDist)] == ["app"]
+    assert plan.unresolved == ()
+
+
+def test_a_stale_editable_whose_folder_is_gone_is_left_alone(venv, tmp_path):
+    meta = venv.install("app", "1.0", {"app.pth": b"/w/app/src\n"})
+    gone = Finding(
+        code="editable-target-missing",
+        severity=Severity.ERROR,
+        package="app",
+        version="1.0",
+        path=f"{SITE}/app.pth",
+        message="points at nothing",
+    )
+    findings = [gone, _stale(meta, "app")]
+    plan = make_plan(venv.snapshot(), findings, lock(tmp_path, app="1.0"), PlanOptions())
+    assert plan.empty
+    assert {f.code for f in plan.unresolved} == {"editable-target-missing", "local-project-stale"}

@@ -262,6 +262,19 @@ def wheel_paths(wheel: Path, *, layout: VenvLayout) -> list[str]:
     return planner.paths
 
 
+def dist_info_path(wheel: Path, layout: VenvLayout) -> str:
+    """Where installing ``wheel`` puts its ``.dist-info`` folder, relative to the venv root.
+
+    Both purelib and platlib are the venv's site-packages (``venv_scheme``).
+    """
+    from installer.sources import WheelFile
+
+    if layout.purelib is None:
+        raise UnsafePathError(f"{layout.root} has no site-packages folder", path=layout.root)
+    with WheelFile.open(wheel) as source:
+        return f"{layout.relative(layout.purelib)}/{source.dist_info_dir}"
+
+
 def _wheel_record(source: WheelFile, filename: str) -> dict[str, Expected]:
     """The wheel's RECORD, checked against its file list, as the content each file must have.
 

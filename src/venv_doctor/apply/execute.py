@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import os
 import stat
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from venv_doctor.apply.destination import Installed, install_wheel
+from venv_doctor.apply.destination import Installed, dist_info_path, install_wheel
+from venv_doctor.apply.freshness import local_source, write_cache_info
 from venv_doctor.apply.transaction import Transaction
 from venv_doctor.lockfiles.wanted import Source
 from venv_doctor.plan.actions import (
@@ -28,15 +28,10 @@ from venv_doctor.plan.actions import (
     RewriteFile,
 )
 from venv_doctor.plan.relocate import record_hash, rewrite_paths, update_record
-from venv_doctor.read.layout import parse_pyvenv_cfg
+from venv_doctor.read.layout import VenvLayout, parse_pyvenv_cfg
 from venv_doctor.read.readfile import read_regular
 from venv_doctor.read.snapshot import Snapshot
 from venv_doctor.words import counted
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 INSTALLER_NAME = b"venv-doctor\n"
 
@@ -61,8 +56,13 @@ def execute(
     wheels: Mapping[str, Path],
     base: BaseInterpreter | None = None,
     progress: Progress | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> None:
-    """Apply every action of ``plan`` in ``txn``, in order."""
+    """Apply every action of ``plan`` in ``txn``, in order.
+
+    ``environ`` is the environment uv would run in (``os.environ`` when not
+    given): the cache info of local projects is computed in it.
+    """
     layout = snapshot.layout
     record_updates: dict[str, dict[str, tuple[str, int]]] = defaultdict(dict)
     for action in plan.actions:
@@ -93,6 +93,27 @@ def execute(
         record = f"{owner}/RECORD"
         text = read_regular(os.path.join(layout.root, record)).decode("utf-8", "surrogateescape")
         txn.replace(record, data=update_record(text, updates).encode("utf-8", "surrogateescape"))
+    # Last of all, once nothing else will change: what uv would record for each
+    # local project now (uv rebuilds a project whose record differs).
+    _write_cache_infos(txn, plan, wheels, layout, os.environ if environ is None else environ)
+
+
+def _write_cache_infos(
+    txn: Transaction,
+    plan: Plan,
+    wheels: Mapping[str, Path],
+    layout: VenvLayout,
+    environ: Mapping[str, str],
+) -> None:
+    for action in plan.actions:
+        if not isinstance(action, InstallDist):
+            continue
+        source = local_source(action)
+        if source is not None:
+            meta_dir = dist_info_path(wheels[action.package], layout)
+            write_cache_info(
+                txn, root=layout.root, meta_dir=meta_dir, source=source, environ=environ
+            )
 
 
 def _install_notes(action: InstallDist, installed: Installed) -> list[str]:
@@ -137,91 +158,7 @@ def _metadata_files(action: InstallDist) -> dict[str, bytes]:
         direct = direct_url(wanted.source)
         if direct is not None:
             files["direct_url.json"] = json.dumps(direct, separators=(",", ":")).encode()
-        freshness = uv_cache_info(wanted.source)
-        if freshness is not None:
-            files["uv_cache.json"] = json.dumps(freshness, separators=(",", ":")).encode()
     return files
-
-
-# uv's default cache keys for a local project: the newest change of these
-# files, and the modification time of these folders (files added or removed).
-_UV_KEY_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
-_UV_KEY_FOLDERS = ("src",)
-
-
-def uv_cache_info(source: Source) -> dict[str, Any] | None:
-    """What uv records in ``uv_cache.json`` for an install from a local file or folder.
-
-    uv reinstalls a local source whose install has no such record, or one
-    that differs from the source as it is now, so without it ``uv sync
-    --check`` calls a repaired venv outdated.  Written as uv 0.13 writes it
-    for its default cache keys (ctime on POSIX, as uv); ``None`` for other
-    sources and for projects that set their own ``tool.uv.cache-keys``.
-    """
-    if source.path is None:
-        return None
-    if source.kind == "path":
-        try:
-            info = os.stat(source.path)
-        except OSError:
-            return None
-        return _uv_record(_uv_change_time(info), {})
-    if source.kind not in {"directory", "editable"} or _own_cache_keys(source.path):
-        return None
-    newest: int | None = None
-    for name in _UV_KEY_FILES:
-        try:
-            info = os.stat(os.path.join(source.path, name))
-        except OSError:
-            continue
-        if stat.S_ISREG(info.st_mode):
-            newest = max(newest or 0, _uv_change_time(info))
-    folders: dict[str, Any] = {}
-    for name in _UV_KEY_FOLDERS:
-        try:
-            info = os.stat(os.path.join(source.path, name))
-        except OSError:
-            folders[name] = None
-            continue
-        folders[name] = _uv_time(info.st_mtime_ns) if stat.S_ISDIR(info.st_mode) else None
-    return _uv_record(newest, folders)
-
-
-def _uv_change_time(info: os.stat_result) -> int:
-    return info.st_ctime_ns if os.name == "posix" else info.st_mtime_ns
-
-
-def _uv_time(ns: int | None) -> dict[str, int] | None:
-    if ns is None:
-        return None
-    return {"secs_since_epoch": ns // 1_000_000_000, "nanos_since_epoch": ns % 1_000_000_000}
-
-
-def _uv_record(timestamp: int | None, folders: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "timestamp": _uv_time(timestamp),
-        "commit": None,
-        "tags": None,
-        "env": {},
-        "directories": folders,
-    }
-
-
-def _own_cache_keys(project: str) -> bool:
-    """Whether the project sets ``tool.uv.cache-keys`` (or its pyproject.toml cannot be read)."""
-    try:
-        text = read_regular(os.path.join(project, "pyproject.toml")).decode("utf-8")
-    except FileNotFoundError:
-        return False
-    except (OSError, UnicodeDecodeError):
-        return True
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return True
-    tool = data.get("tool")
-    uv = tool.get("uv") if isinstance(tool, dict) else None
-    return isinstance(uv, dict) and "cache-keys" in uv
 
 
 def direct_url(source: Source) -> dict[str, Any] | None:

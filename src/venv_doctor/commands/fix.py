@@ -133,7 +133,13 @@ def run_fix(
             held, description=_describe(plan), plan=_plan_summary(plan), on_step=on_step
         ) as txn:
             execute(
-                plan, txn, snapshot=checked.snapshot, wheels=wheels, base=base, progress=progress
+                plan,
+                txn,
+                snapshot=checked.snapshot,
+                wheels=wheels,
+                base=base,
+                progress=progress,
+                environ=environ,
             )
             txn.commit()
         # Read the venv again: a re-pointed venv has another pyvenv.cfg.  Files

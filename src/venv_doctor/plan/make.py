@@ -59,6 +59,10 @@ DAMAGE = frozenset(
         "dist-info-incomplete",
         "record-malformed",
         "record-unsafe-path",
+        # uv rebuilds these; a rebuild from the source, not a new uv_cache.json
+        # alone, makes the install what a fresh sync would give.
+        "local-project-stale",
+        "uv-cache-info-invalid",
     }
 )
 PURGE_REASON = "belongs to no distribution (--purge-orphans)"
@@ -140,14 +144,23 @@ class _Decision:
     installs: tuple[InstallDist, ...]
 
 
-def _damaged(findings: Iterable[Finding], index: Index) -> dict[str, str]:
+def _damaged(findings: Sequence[Finding], index: Index) -> dict[str, str]:
     """meta_dir -> the first damage finding's code, for every damaged distribution."""
+    # An editable whose folder is gone is left for the person: a rebuild from
+    # there would point at nothing again, stale or not.
+    pointless = {
+        meta_dir
+        for finding in findings
+        if finding.code == "editable-target-missing" and finding.path is not None
+        for meta_dir in _metas_of(finding.path, index)
+    }
     damaged: dict[str, str] = {}
     for finding in findings:
         if finding.code not in DAMAGE or finding.path is None:
             continue
         for meta_dir in _metas_of(finding.path, index):
-            damaged.setdefault(meta_dir, finding.code)
+            if finding.code != "local-project-stale" or meta_dir not in pointless:
+                damaged.setdefault(meta_dir, finding.code)
     return damaged
 
 
@@ -287,6 +300,8 @@ def _why(
 ) -> str:
     if keeper is not None:
         return f"duplicate of the {dist.name} that stays"
+    if damaged.get(dist.meta_dir) == "local-project-stale":
+        return "its source changed since it was built: rebuilt, as uv sync would"
     if dist.meta_dir in damaged:
         return f"damaged ({damaged[dist.meta_dir]}), reinstalled"
     if not _version_equal(dist.version, version):

@@ -289,8 +289,8 @@ EXPLANATIONS: dict[str, Explanation] = {
         '--check` and `uv pip list` all fail with "Failed to read metadata".',
         arises="A write cut short (a full disk, a killed installer) or a hand edit.",
         fix="`venv-doctor fix` reinstalls the distribution (a local project is rebuilt), which "
-        "writes the file anew. By hand: delete the file; uv then rebuilds the project at its "
-        "next sync.",
+        "writes the file anew. By hand: delete the file (uv then rebuilds a local project at its "
+        "next sync).",
     ),
     "dependency-unsatisfied": Explanation(
         meaning="An installed distribution's `Requires-Dist` (with extras and markers evaluated "

@@ -86,7 +86,7 @@ def freshness_findings(
                     f"{path} cannot be read ({record.invalid}): uv fails on every command that "
                     "reads this venv",
                     f"venv-doctor fix reinstalls {dist.name}; by hand, delete that file "
-                    "(uv then reinstalls the project at its next sync)",
+                    "(uv then rebuilds a local project at its next sync)",
                 )
             )
             continue

@@ -115,8 +115,19 @@ def _state(venv: Path) -> dict[str, object]:
 
 def assert_fixed_like_a_fresh_sync(tools: Tools, project: Path, tmp_path: Path) -> None:
     venv = project / ".venv"
-    expected = fresh_sync_state(tools, project, tmp_path)
-    expected["scripts"] = _state(tmp_path / "twin" / ".venv")["scripts"]
+    twin = tmp_path / "twin"
+    if "uv = " not in (venv / "pyvenv.cfg").read_text():
+        # uv keeps the seed packages (pip, setuptools) of a venv it did not make,
+        # so the fresh sync to compare with goes into a venv made the same way.
+        twin.mkdir()
+        tools.make_pip_venv(twin / ".venv")
+        for name in ("pyproject.toml", "uv.lock"):
+            (twin / name).write_bytes((project / name).read_bytes())
+        tools.run_uv("sync", "--frozen", "--link-mode", "copy", cwd=twin)
+        expected = _state(twin / ".venv")
+    else:
+        expected = fresh_sync_state(tools, project, tmp_path)
+    expected["scripts"] = _state(twin / ".venv")["scripts"]
     fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
     assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
     assert_healthy(venv)

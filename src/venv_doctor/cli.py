@@ -214,7 +214,13 @@ def _render_plan(plan: Any, recovered: Any, *, dry_run: bool) -> None:
 )
 @click.pass_context
 def undo(ctx: click.Context, /, **params: Any) -> None:
-    """Restore the venv as it was before the last fix (while its trash is kept)."""
+    """Restore the venv as it was before the last fix (while its trash is kept).
+
+    Each undo goes one fix further back: the fix it reverts is the newest
+    one no undo has reverted yet, and an undo is never undone in turn (to
+    make a change again, run fix).  When every fix was undone it says which
+    undo reverted the last one, changes nothing, and exits with status 2.
+    """
 
     def work() -> int:
         from venv_doctor.commands.undo import run_undo

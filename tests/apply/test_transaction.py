@@ -64,7 +64,6 @@ def test_plan_commits_and_undo_restores_every_byte(
     before = tree(venv)
     with VenvLock(venv) as lock:
         run_plan(lock, wheels["beta"])
-    after = tree(venv)
     assert installed(venv, uv_cache) == ["beta", "gamma"]
     assert python(venv, "import beta, gamma; print(beta.VALUE, gamma.G)") == "beta 2"
     assert (venv / "bin" / "beta-cli").is_file()
@@ -78,9 +77,11 @@ def test_plan_commits_and_undo_restores_every_byte(
         # The same files came back (same inodes), not copies.
         assert_same_tree(before, venv)
         assert installed(venv, uv_cache) == ["alpha", "gamma"]
-        # Undo is a transaction too: undoing it gives the fixed venv back.
-        undo(venv, lock=lock)
-    assert_same_tree(after, venv)
+        # Undo is never undone in turn: a second undo goes further back, and
+        # there is nothing before this plan.  It changes nothing.
+        with pytest.raises(UndoError, match=f"was already undone by {report.transaction}$"):
+            undo(venv, lock=lock)
+        assert_same_tree(before, venv)
 
 
 def test_a_failure_at_every_step_leaves_the_venv_as_it_was(

@@ -3,9 +3,11 @@
 ``recover`` must run before anything else touches a venv: it finds journals
 with neither ``commit`` nor ``rolled-back`` and rolls them back, going on
 where an earlier rollback stopped.  ``undo`` is itself a transaction (so it
-can be recovered, and undone in turn): it replays the last committed
-transaction backwards, moving what it had written to its own trash and
-renaming what it had removed back out of that transaction's trash.
+can be recovered after a crash): it replays the newest committed transaction
+that no undo has reverted yet backwards, moving what it had written to its
+own trash and renaming what it had removed back out of that transaction's
+trash.  An undo is never the one undone: undo after undo goes one
+transaction further back, as an editor's does.
 """
 
 from __future__ import annotations
@@ -137,11 +139,14 @@ def undo(
     on_step: StepHook | None = None,
     force: bool = False,
 ) -> UndoReport:
-    """Revert the last committed transaction, as a new transaction.
+    """Revert the newest committed transaction not undone yet, as a new transaction.
 
-    Refused (``UndoError``) when there is none, when its trash was cleaned,
-    or (unless ``force``) when a file it wrote or removed has changed since;
-    with ``force`` the changed files go to the new transaction's trash.
+    Undo transactions are passed over: each undo goes one transaction
+    further back.  Refused (``UndoError``) when there is none left (the
+    message names the undo that reverted the last one), when its trash was
+    cleaned, or (unless ``force``) when a file it wrote or removed has
+    changed since; with ``force`` the changed files go to the new
+    transaction's trash.
     """
     with holding(root, lock) as held:
         journals = read_journals(held.root)
@@ -152,7 +157,7 @@ def undo(
                 hint="run any venv-doctor command on this venv: it rolls that back first",
                 path=held.root,
             )
-        last = _last_committed(held.root, journals)
+        last = _to_undo(held.root, journals)
         begin = last.parsed.begin
         assert begin is not None  # noqa: S101 - a committed journal has begun
         changed = [] if force else changed_since(held.root, last.parsed)
@@ -186,11 +191,39 @@ def undo(
     )
 
 
-def _last_committed(root: Path, journals: tuple[JournalFile, ...]) -> JournalFile:
-    committed = [j for j in journals if j.parsed.state == "committed"]
-    if not committed:
-        raise UndoError("there is no change to undo", path=root)
-    last = committed[-1]
+def _to_undo(root: Path, journals: tuple[JournalFile, ...]) -> JournalFile:
+    """The newest committed transaction that is not an undo and no undo has reverted."""
+    standing: list[JournalFile] = []
+    undone = 0
+    last_undo: tuple[JournalFile, JournalFile] | None = None  # (reverted, the undo)
+    for journal in journals:
+        begin = journal.parsed.begin
+        if journal.parsed.state != "committed" or begin is None:
+            continue
+        if begin.undoes is None:
+            standing.append(journal)
+            continue
+        reverted = [j for j in standing if j.txn == begin.undoes]
+        standing = [j for j in standing if j.txn != begin.undoes]
+        if reverted:
+            undone += 1
+            last_undo = (reverted[0], journal)
+    if not standing:
+        if last_undo is None:
+            raise UndoError("there is no change to undo", path=root)
+        # What the person did last: the newest undo, and the change it reverted.
+        reverted_txn, by = last_undo
+        begin = reverted_txn.parsed.begin
+        what = f" ({begin.description})" if begin is not None else ""
+        others = undone - 1
+        also = f", as {'was' if others == 1 else 'were'} {counted(others, 'other change')}"
+        raise UndoError(
+            f"nothing to undo: {reverted_txn.txn}{what} was already undone by {by.txn}"
+            + (also if others else ""),
+            hint="undo only goes back; to make the change again, run venv-doctor fix",
+            path=root,
+        )
+    last = standing[-1]
     if last.parsed.cleaned:
         raise UndoError(
             f"cannot undo {last.txn}: its trash was cleaned", path=trash_dir(root) / last.txn

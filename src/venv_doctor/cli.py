@@ -177,11 +177,9 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
             on_plan=None if as_json else partial(_render_plan, dry_run=params["dry_run"]),
         )
         if as_json:
-            import json
+            from venv_doctor.report.plan import fix_json
 
-            from venv_doctor.report.plan import fix_dict
-
-            click.echo(json.dumps(fix_dict(result, dry_run=params["dry_run"]), indent=2))
+            click.echo(fix_json(result, dry_run=params["dry_run"]))
         else:
             from venv_doctor.report.plan import render_fix
 
@@ -433,8 +431,40 @@ def _error(message: str, hint: str | None) -> None:
 _LEFT_TO_THE_OS: list[object] = []
 
 
+_PRINTABLE = "venv-doctor-printable"
+
+
+def _utf8_streams() -> None:
+    """Make stdout and stderr write UTF-8, whatever the locale and whatever the venv holds.
+
+    The reports escape what they know may hold bytes that are not UTF-8; this
+    catches the rest (a path in an error, a note), spelling each such byte
+    ``\\xNN`` as the reports do instead of failing or writing it raw.
+    """
+    import codecs
+
+    from venv_doctor.words import printable
+
+    def escape(error: UnicodeError) -> tuple[str | bytes, int]:
+        if not isinstance(error, UnicodeEncodeError):
+            raise error
+        part = error.object[error.start : error.end]
+        shown = printable(part)
+        if shown == part:  # not a surrogate: cannot happen in UTF-8
+            return codecs.backslashreplace_errors(error)
+        return shown, error.end
+
+    codecs.register_error(_PRINTABLE, escape)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(encoding="utf-8", errors=_PRINTABLE)
+
+
 def main() -> None:
     """Entry point of the ``venv-doctor`` command."""
+    _utf8_streams()
     try:
         cli.main(prog_name="venv-doctor")
     except SystemExit as exc:

@@ -19,7 +19,7 @@ from venv_doctor.read.snapshot import (
     TARGET_MISSING,
     Snapshot,
 )
-from venv_doctor.words import counted
+from venv_doctor.words import counted, quoted
 
 _WRONG_HASH_NOTE = (
     "; some published wheels ship RECORD hashes that do not match their own files: "
@@ -38,7 +38,7 @@ def check(snapshot: Snapshot, index: Index) -> list[Finding]:
             found.append(
                 finding(
                     "record-malformed",
-                    f"RECORD line {first.line} {first.reason}: {first.text[:80]!r}"
+                    f"RECORD line {first.line} {first.reason}: {quoted(first.text[:80])}"
                     + (f" (and {more} more bad lines)" if more else ""),
                     dist=dist,
                     path=f"{dist.meta_dir}/RECORD",
@@ -81,7 +81,7 @@ def _record_rows(snapshot: Snapshot, dist: InstalledDist) -> list[Finding]:
             found.append(
                 finding(
                     "record-unsafe-path",
-                    f"RECORD lists {row.path!r}, which resolves outside the venv; "
+                    f"RECORD lists {quoted(row.path)}, which resolves outside the venv; "
                     "it was not read and will never be touched",
                     dist=dist,
                     path=record_rel,

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from venv_doctor.words import quoted
+
 _WINDOWS_ABS = re.compile(r"^[A-Za-z]:[\\/]")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _new = tuple.__new__
@@ -115,12 +117,16 @@ def _parse_lines(text: str, lines: list[str]) -> tuple[list[RecordRow], list[Rec
         if hash_text:
             algo, sep, value = hash_text.partition("=")
             if not sep or not algo or not value:
-                problems.append(RecordProblem(index, raw, f"hash {hash_text!r} is not algo=value"))
+                problems.append(
+                    RecordProblem(index, raw, f"hash {quoted(hash_text)} is not algo=value")
+                )
                 continue
         size: int | None = None
         if size_text:
             if not size_text.isdigit():
-                problems.append(RecordProblem(index, raw, f"size {size_text!r} is not a number"))
+                problems.append(
+                    RecordProblem(index, raw, f"size {quoted(size_text)} is not a number")
+                )
                 continue
             size = int(size_text)
         if "\0" in path:

@@ -11,11 +11,13 @@ from typing import Any
 
 from venv_doctor.diagnose.findings import Finding
 from venv_doctor.report.model import CheckResult
+from venv_doctor.report.printable import json_printable, shown
 
 SCHEMA_VERSION = 1
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
+    finding = shown(finding)
     return {
         "code": finding.code,
         "severity": finding.severity.value,
@@ -38,4 +40,9 @@ def check_dict(result: CheckResult) -> dict[str, Any]:
 
 
 def render(result: CheckResult) -> str:
-    return json.dumps(check_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return dumps(check_dict(result), indent=2) + "\n"
+
+
+def dumps(data: Any, *, indent: int | None = None) -> str:
+    """JSON text of ``data``, valid UTF-8 when written: undecodable bytes spelt ``\\xNN``."""
+    return json_printable(json.dumps(data, indent=indent, ensure_ascii=False))

@@ -13,7 +13,8 @@ from venv_doctor.plan.actions import (
     Repoint,
     RewriteFile,
 )
-from venv_doctor.report.json import SCHEMA_VERSION, check_dict, finding_dict
+from venv_doctor.report.json import SCHEMA_VERSION, check_dict, dumps, finding_dict
+from venv_doctor.report.printable import shown
 from venv_doctor.words import counted
 
 if TYPE_CHECKING:
@@ -94,6 +95,11 @@ def fix_dict(result: FixResult, *, dry_run: bool) -> dict[str, Any]:
     }
 
 
+def fix_json(result: FixResult, *, dry_run: bool) -> str:
+    """The JSON report of ``fix`` (docs/reference/json.md)."""
+    return dumps(fix_dict(result, dry_run=dry_run), indent=2)
+
+
 def render_plan(plan: Plan, console: Console, *, dry_run: bool) -> None:
     from rich.markup import escape
 
@@ -108,7 +114,7 @@ def render_plan(plan: Plan, console: Console, *, dry_run: bool) -> None:
         console.print(f"[dim]note: {escape(note)}[/]")
     if plan.unresolved:
         console.print("[bold yellow]Left as it is:[/]")
-        for finding in plan.unresolved:
+        for finding in map(shown, plan.unresolved):
             hint = f" (hint: {finding.hint})" if finding.hint else ""
             console.print(
                 f"  {finding.code}: {escape(finding.message)}{escape(hint)}", soft_wrap=True

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from venv_doctor.report.json import check_dict
+from venv_doctor.report.json import check_dict, dumps
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -64,7 +63,7 @@ def row_json(row: ScanRow) -> str:
         data["report"] = check_dict(row.result)
     else:
         data = {"venv": row.venv, "worst": row.worst, "problems": 0, "error": row.error}
-    return json.dumps(data, ensure_ascii=False)
+    return dumps(data)
 
 
 def render_table(rows: Iterable[ScanRow], console: Console, progress_console: Console) -> bool:

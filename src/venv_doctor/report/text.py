@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from venv_doctor.diagnose.findings import Finding, Severity
 from venv_doctor.report.model import CheckResult
 from venv_doctor.report.nextstep import next_command
+from venv_doctor.report.printable import shown
 from venv_doctor.words import counted
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def render(
     )
     for note in result.notes:
         console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
-    findings = list(result.findings)
+    findings = [shown(finding) for finding in result.findings]
     folded: list[Finding] = []
     if not detail:
         folded = [f for f in findings if f.code == _FOLDED]

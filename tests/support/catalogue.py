@@ -44,7 +44,7 @@ def _spec(entry: Mapping[str, Any]) -> WheelSpec:
     return WheelSpec(
         name=entry["name"],
         version=entry["version"],
-        files={**_generated(entry), **entry.get("files", {})},
+        files={**entry.get("files", {}), **_generated(entry)},
         scripts=dict(entry.get("scripts", {})),
         data=dict(entry.get("data", {})),
         console_scripts=dict(entry.get("console_scripts", {})),

@@ -29,6 +29,9 @@ HEALTHY = (
     "nsbeta",
     "bumpy==2.0",
     "python-datelike",
+    "jaracolike-context",
+    "jaracolike-functools",
+    "scikitlike==2.0",
 )
 
 
@@ -101,7 +104,10 @@ def test_uv_sync_editable_project(tools: Tools, tmp_path: Path) -> None:
     assert_healthy(venv)
 
 
-IMPORT_ALL = "import polarslike.io.csv, rufflike.__main__, deptop, nspkg.alpha, nspkg.beta, bumpy"
+IMPORT_ALL = (
+    "import polarslike.io.csv, rufflike.__main__, deptop, nspkg.alpha, nspkg.beta, bumpy, "
+    "jaracolike.context, jaracolike.functools, sklike.compute.new"
+)
 
 
 def test_uv_venv_and_uv_pip_install(tools: Tools, tmp_path: Path) -> None:

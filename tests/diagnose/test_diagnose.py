@@ -125,6 +125,39 @@ def test_orphans_and_stashes(venv):
     assert "namespace package" in polars.message
 
 
+def test_empty_folders_inside_owned_folders(venv):
+    # jaraco/ is a namespace folder two distributions share; context/ lost its
+    # files in a removal that stopped halfway and holds bytecode only.
+    venv.install("fun", "1.0", {"jaraco/functools/__init__.py": b"f"})
+    venv.install("txt", "1.0", {"jaraco/text/__init__.py": b"t", "jaraco/text/data/a.txt": b"a"})
+    for folder in ("jaraco/context/__pycache__", "jaraco/context/sub", "jaraco/text/old"):
+        (venv.site / folder).mkdir(parents=True)
+    (venv.site / "jaraco" / "context" / "__pycache__" / "__init__.cpython-311.pyc").write_text("")
+    (venv.site / "jaraco" / "mine").mkdir()
+    (venv.site / "jaraco" / "mine" / "notes.txt").write_text("")
+    (venv.site / "jaraco" / "~ext").mkdir()
+    found = venv.check()
+    assert codes(found) == [
+        ("orphan-file", "", f"{SITE}/jaraco"),  # mine/notes.txt
+        ("orphan-file", "", f"{SITE}/jaraco/context"),  # the outermost, not sub/ or bytecode
+        ("orphan-file", "", f"{SITE}/jaraco/text/old"),
+        ("stash-leftover", "txt", f"{SITE}/jaraco/~ext"),  # pip's stash of jaraco/text
+    ]
+    context = next(f for f in found if f.path == f"{SITE}/jaraco/context")
+    assert "'import jaraco.context' still succeeds as a namespace package" in context.message
+    assert "venv-doctor fix moves it to the trash" in (context.hint or "")
+    # A folder where RECORD lists a file is that file, damaged: not an empty package folder.
+    (venv.site / "jaraco" / "functools" / "__init__.py").unlink()
+    (venv.site / "jaraco" / "functools" / "__init__.py").mkdir()
+    about = [f.code for f in venv.check() if f.path == f"{SITE}/jaraco/functools/__init__.py"]
+    assert "orphan-file" not in about
+    assert about
+    # A folder with the package's own files listed below it is the package's, not empty.
+    (venv.site / "jaraco" / "text" / "data" / "a.txt").unlink()
+    orphans = {f.path for f in venv.check() if f.code == "orphan-file"}
+    assert f"{SITE}/jaraco/text/data" not in orphans
+
+
 def test_unsafe_record_paths_are_never_read(venv, tmp_path):
     meta = venv.install("demo", "1.0", {"demo/__init__.py": b"x"})
     secret = tmp_path / "secret"

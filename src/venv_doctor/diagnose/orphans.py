@@ -61,7 +61,7 @@ def _site(
                     lists = below[top] = ([], [])
                 lists[0 if entry.kind == DIR else 1].append(rel)
     found: list[Finding] = []
-    for top, (_dirs, others) in sorted(below.items()):
+    for top, (dirs, others) in sorted(below.items()):
         rel = prefix + top
         if rel in meta_dirs or is_venv_own_site_entry(top) or _LEGACY.match(top):
             continue
@@ -83,7 +83,7 @@ def _site(
                     )
                 )
             continue
-        found.extend(_folder(index, rel, others, theirs))
+        found.extend(_folder(index, prefix, rel, dirs, others, theirs))
     return found
 
 
@@ -91,7 +91,9 @@ def _site(
 _Below = tuple[list[str], list[str]]
 
 
-def _folder(index: Index, rel: str, others: list[str], theirs: frozenset[str]) -> list[Finding]:
+def _folder(
+    index: Index, site: str, rel: str, dirs: list[str], others: list[str], theirs: frozenset[str]
+) -> list[Finding]:
     found: list[Finding] = []
     owners = index.owners
     loose = [
@@ -102,8 +104,10 @@ def _folder(index: Index, rel: str, others: list[str], theirs: frozenset[str]) -
         and not under(path, theirs)
     ]
     owned = rel in index.owned_dirs
-    name = rel.rpartition("/")[2]
     if owned:
+        found.extend(
+            _empty(site, folder) for folder in _empty_folders(index, rel, dirs, others, theirs)
+        )
         if loose:
             sample = ", ".join(p[len(rel) + 1 :] for p in loose[:3])
             more = f" and {len(loose) - 3} more" if len(loose) > 3 else ""
@@ -126,18 +130,57 @@ def _folder(index: Index, rel: str, others: list[str], theirs: frozenset[str]) -
                 )
             )
         return found
-    if loose:
-        message = (
-            f"{rel}/ ({counted(len(loose), 'file')}) belongs to no installed distribution: "
-            "left by an interrupted uninstall, or added by hand"
-        )
-    else:
-        message = (
-            f"{rel}/ holds no files and belongs to no installed distribution, yet "
-            f"'import {name}' still succeeds as a namespace package"
-        )
+    if not loose:
+        found.append(_empty(site, rel))
+        return found
+    message = (
+        f"{rel}/ ({counted(len(loose), 'file')}) belongs to no installed distribution: "
+        "left by an interrupted uninstall, or added by hand"
+    )
     found.append(finding("orphan-file", message, path=rel, hint=_KEEP_HINT))
     return found
+
+
+def _empty_folders(
+    index: Index, top: str, dirs: list[str], others: list[str], theirs: frozenset[str]
+) -> list[str]:
+    """Folders below ``top`` that hold no file but bytecode and in which no RECORD puts one.
+
+    Only the outermost of such folders, and never a ``__pycache__`` folder
+    itself, nor an installer's temporary folder: what a removal that stopped
+    halfway leaves (uv removes emptied folders only once every file is gone).
+    """
+    full: set[str] = set()  # folders holding a file that is not bytecode, at any depth
+    for path in others:
+        if is_bytecode(path):
+            continue
+        parent = path.rpartition("/")[0]
+        while parent != top and parent not in full:
+            full.add(parent)
+            parent = parent.rpartition("/")[0]
+    empty = {
+        folder
+        for folder in dirs
+        if folder not in full
+        and folder not in index.owned_dirs
+        and folder not in index.owners  # a folder where RECORD lists a file: reported as such
+        and not is_bytecode(folder)
+        and not under(folder, theirs)
+    }
+    return sorted(folder for folder in empty if folder.rpartition("/")[0] not in empty)
+
+
+def _empty(site: str, rel: str) -> Finding:
+    """``rel``, a folder ``site`` (``<site-packages>/``) holds, has no files but bytecode."""
+    module = rel[len(site) :].replace("/", ".")
+    return finding(
+        "orphan-file",
+        f"{rel}/ holds no files and belongs to no installed distribution, yet "
+        f"'import {module}' still succeeds as a namespace package",
+        path=rel,
+        hint="venv-doctor fix moves it to the trash (it holds no files but bytecode; "
+        "venv-doctor undo brings it back)",
+    )
 
 
 def _scripts(

@@ -275,6 +275,34 @@ def dist_info_path(wheel: Path, layout: VenvLayout) -> str:
         return f"{layout.relative(layout.purelib)}/{source.dist_info_dir}"
 
 
+def site_folders(wheel: Path) -> frozenset[str]:
+    """The folders of site-packages ``wheel`` puts files in, by its RECORD.
+
+    Relative to site-packages, ``/``-separated, every level (``a``, ``a/b``):
+    its packages, its ``.data/purelib`` and ``.data/platlib`` folders; not
+    its dist-info, scripts, headers or data.  Entries that would climb out
+    are left out (the install refuses them anyway).
+    """
+    from installer.sources import WheelFile
+
+    with WheelFile.open(wheel) as source:
+        rows = parse_record_file(source.read_dist_info("RECORD").splitlines())
+        data = source.data_dir
+    folders: set[str] = set()
+    for path, _hash, _size in rows:
+        parts = path.replace("\\", "/").split("/")
+        if parts[0] == data:
+            if len(parts) < 3 or parts[1] not in {"purelib", "platlib"}:
+                continue
+            parts = parts[2:]
+        elif parts[0].endswith(".dist-info"):
+            continue
+        if any(part in {"", ".", ".."} for part in parts) or ":" in parts[0]:
+            continue
+        folders.update("/".join(parts[:end]) for end in range(1, len(parts)))
+    return frozenset(folders)
+
+
 def _wheel_record(source: WheelFile, filename: str) -> dict[str, Expected]:
     """The wheel's RECORD, checked against its file list, as the content each file must have.
 

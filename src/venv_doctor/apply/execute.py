@@ -30,6 +30,7 @@ from venv_doctor.plan.actions import (
 from venv_doctor.plan.relocate import record_hash, rewrite_paths, update_record
 from venv_doctor.read.layout import VenvLayout, parse_pyvenv_cfg
 from venv_doctor.read.readfile import read_regular
+from venv_doctor.read.records import is_bytecode
 from venv_doctor.read.snapshot import Snapshot
 from venv_doctor.words import counted
 
@@ -75,7 +76,8 @@ def execute(
         elif isinstance(action, RemoveDist):
             txn.remove_all(action.paths, missing_ok=True)
         elif isinstance(action, DiscardPath):
-            txn.remove(action.path, missing_ok=True)
+            if not action.empty or _holds_nothing(txn, action.path):
+                txn.remove(action.path, missing_ok=True)
         elif isinstance(action, InstallDist):
             installed = install_wheel(
                 txn,
@@ -135,6 +137,28 @@ def _install_notes(action: InstallDist, installed: Installed) -> list[str]:
             "as the wheel holds them, as uv and pip do; the RECORD written has their real hashes"
         )
     return notes
+
+
+def _holds_nothing(txn: Transaction, rel: str) -> bool:
+    """Whether ``rel`` is a folder with nothing below it but folders and bytecode, now.
+
+    What the plan took for an empty package folder is checked again on disk
+    just before it goes: a file put there since keeps it in place.
+    """
+    top = txn.path(rel).path
+    try:
+        if not stat.S_ISDIR(os.lstat(top).st_mode):
+            return False
+    except FileNotFoundError:
+        return False
+    for folder, dirs, files in os.walk(top):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            if os.path.islink(path) or (
+                name in files and not is_bytecode(os.path.relpath(path, top).replace(os.sep, "/"))
+            ):
+                return False
+    return True
 
 
 def _describe(action: object) -> str:

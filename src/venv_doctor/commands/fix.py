@@ -19,22 +19,26 @@ from typing import Protocol
 
 from packaging.tags import Tag
 
-from venv_doctor.apply.destination import wheel_paths
+from venv_doctor.apply.destination import site_folders, wheel_paths
 from venv_doctor.apply.execute import BaseInterpreter, execute
 from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.owner import Owner, refuse_foreign, writes_for_another_owner
 from venv_doctor.apply.recovery import RecoveryReport, recover
 from venv_doctor.apply.steps import StepHook
 from venv_doctor.apply.transaction import Transaction
-from venv_doctor.commands.check import LockOptions, run_check
+from venv_doctor.apply.wheel_errors import WheelError
+from venv_doctor.commands.check import Checked, LockOptions, run_check
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
+from venv_doctor.lockfiles.wanted import WantedSet
 from venv_doctor.plan.actions import InstallDist, Plan, PlanOptions
+from venv_doctor.plan.leftovers import needs_wheel_contents
 from venv_doctor.plan.make import make_plan
 from venv_doctor.plan.moved import REPOINTED
 from venv_doctor.plan.spare import spare_wheel_files
 from venv_doctor.read.journal import JSONValue
 from venv_doctor.read.layout import VenvLayout, read_layout
+from venv_doctor.read.snapshot import Snapshot
 from venv_doctor.report.model import CheckResult, FixResult
 
 
@@ -98,16 +102,7 @@ def run_fix(
         wanted = checked.wanted
         keep = preserved_packages(layout.cfg) if wanted is not None else frozenset()
         base = _base_interpreter(layout, options.python, checked.result, environ)
-        plan = make_plan(
-            checked.snapshot,
-            checked.result.findings,
-            wanted,
-            PlanOptions(
-                purge_orphans=options.purge_orphans,
-                python=base.executable if base else None,
-                keep=keep,
-            ),
-        )
+        plan, wheels = _plan(checked, wanted, base, keep, options, get_wheel)
         owner = writes_for_another_owner(layout.root)
         if owner is not None:
             plan = dataclasses.replace(plan, notes=(*plan.notes, _for_owner(owner)))
@@ -118,17 +113,15 @@ def run_fix(
             return result
         # Everything that may need the network or a build happens before the
         # first change: a wheel that cannot be had leaves the venv untouched.
-        installs = [action for action in plan.actions if isinstance(action, InstallDist)]
-        wheels = get_wheel(installs, checked.probe.tags) if installs else {}
-        if options.purge_orphans and wheels:
-            written = [
-                path for wheel in wheels.values() for path in wheel_paths(wheel, layout=layout)
-            ]
-            shown = len(plan.notes)
-            plan = spare_wheel_files(plan, checked.snapshot, written)
-            if progress is not None:  # the plan shown before the wheels were at hand purged it
-                for note in plan.notes[shown:]:
-                    progress(note)
+        if wheels is None:
+            installs = [action for action in plan.actions if isinstance(action, InstallDist)]
+            wheels = get_wheel(installs, checked.probe.tags) if installs else {}
+            if options.purge_orphans and wheels:
+                shown = len(plan.notes)
+                plan = _spare(plan, checked.snapshot, wheels, layout)
+                if progress is not None:  # the plan shown before the wheels were at hand purged it
+                    for note in plan.notes[shown:]:
+                        progress(note)
         with Transaction(
             held, description=_describe(plan), plan=_plan_summary(plan), on_step=on_step
         ) as txn:
@@ -161,6 +154,58 @@ def run_fix(
             transaction=txn.id,
             after=after.result,
         )
+
+
+def _plan(
+    checked: Checked,
+    wanted: WantedSet | None,
+    base: BaseInterpreter | None,
+    keep: frozenset[str],
+    options: FixOptions,
+    get_wheel: WheelGetter,
+) -> tuple[Plan, dict[str, Path] | None]:
+    """The plan, and the wheels when they had to be got to make it.
+
+    When the plan installs something and leaves unowned files, what the
+    wheels install into decides which of those files are remnants of what
+    they install: the wheels are got first (for a dry run too, so that it
+    shows what a fix does) and the plan is made again.
+    """
+    layout = checked.snapshot.layout
+    plan_options = PlanOptions(
+        purge_orphans=options.purge_orphans,
+        python=base.executable if base else None,
+        keep=keep,
+    )
+    findings = checked.result.findings
+    plan = make_plan(checked.snapshot, findings, wanted, plan_options)
+    if not needs_wheel_contents(plan):
+        return plan, None
+    installs = [action for action in plan.actions if isinstance(action, InstallDist)]
+    try:
+        wheels = get_wheel(installs, checked.probe.tags)
+    except WheelError as error:
+        if not options.dry_run:
+            raise
+        return dataclasses.replace(plan, notes=(*plan.notes, _no_wheels(error))), None
+    into = {package: site_folders(path) for package, path in wheels.items()}
+    plan = make_plan(checked.snapshot, findings, wanted, plan_options, installs_into=into)
+    if options.purge_orphans:
+        plan = _spare(plan, checked.snapshot, wheels, layout)
+    return plan, wheels
+
+
+def _spare(plan: Plan, snapshot: Snapshot, wheels: Mapping[str, Path], layout: VenvLayout) -> Plan:
+    """``plan`` without purges of what its wheels will write themselves (``spare_wheel_files``)."""
+    written = [path for wheel in wheels.values() for path in wheel_paths(wheel, layout=layout)]
+    return spare_wheel_files(plan, snapshot, written)
+
+
+def _no_wheels(error: WheelError) -> str:
+    return (
+        f"the wheels to install could not be had ({error.message}): a fix would stop there, "
+        "and which unowned files in their folders are remnants of them is not known yet"
+    )
 
 
 def _for_owner(owner: Owner) -> str:

@@ -42,10 +42,15 @@ class InstallDist:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DiscardPath:
-    """Move one path that belongs to no distribution to the trash."""
+    """Move one path that belongs to no distribution to the trash.
+
+    ``empty``: a folder that holds nothing but folders and bytecode once the
+    actions before it are done; it goes only if that still holds then.
+    """
 
     path: str
     reason: str
+    empty: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

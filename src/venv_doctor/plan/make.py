@@ -11,7 +11,8 @@ Rules that keep a fix from losing anything:
   stays (``kept``);
 - files no RECORD owns go only when they lie inside a top-level folder of a
   distribution being removed or reinstalled that no staying distribution
-  shares (remnants), or with ``purge_orphans``;
+  shares, or in a folder a wheel installs into (``leftovers``: remnants),
+  or with ``purge_orphans``; empty package folders go too;
 - what a distribution whose RECORD cannot list it still claims (its import
   names, its launchers: ``diagnose.claims``) is never purged as an orphan: it
   goes with that distribution's removal or reinstall.
@@ -39,6 +40,7 @@ from venv_doctor.plan.actions import (
     RemoveDist,
     RewriteFile,
 )
+from venv_doctor.plan.leftovers import empty_package_folders, remnants, with_emptied_folders
 from venv_doctor.plan.moved import (
     REPOINTED,
     move_pairs,
@@ -75,8 +77,13 @@ def make_plan(
     findings: Sequence[Finding],
     wanted: WantedSet | None,
     options: PlanOptions,
+    *,
+    installs_into: Mapping[str, frozenset[str]] | None = None,
 ) -> Plan:
-    """Turn ``findings`` about ``snapshot`` into an ordered plan."""
+    """Turn ``findings`` about ``snapshot`` into an ordered plan.
+
+    ``installs_into``: package -> the folders its wheel installs into (``remnants``).
+    """
     index = Index.build(snapshot)
     damaged = _damaged(findings, index)
     notes: list[str] = []
@@ -111,9 +118,14 @@ def make_plan(
     # Whatever a distribution claims is its own removal's or reinstall's to
     # replace, never an orphan's to purge.
     claimed.update(claims)
+    actions.extend(empty_package_folders(snapshot, findings, claimed))
+    actions.extend(
+        remnants(snapshot, decision.installs, installs_into or {}, staying, staying_owned, claimed)
+    )
     actions.extend(
         _discards(snapshot, findings, claimed, staying_owned, options.purge_orphans, leftover)
     )
+    actions = with_emptied_folders(snapshot, actions, decision.remove)
     actions.extend(decision.installs)
     actions.extend(relocations(snapshot, findings, index, decision.remove, pairs))
 

@@ -88,14 +88,24 @@ EXPLANATIONS: dict[str, Explanation] = {
     "orphan-file": Explanation(
         meaning="Files or folders in site-packages or the scripts folder that no RECORD owns, "
         "other than what `venv`, `virtualenv` and uv create themselves. One finding per top-level "
-        "folder. A folder with no files left still makes `import NAME` succeed as a namespace "
-        "package, hiding that the package is gone.",
+        "folder, and one per empty package folder: a folder that holds no files (bytecode at "
+        "most) and in which no RECORD puts one, at the top of site-packages or inside a folder "
+        "other distributions share (`jaraco/context/` beside `jaraco/functools/`). Such a folder "
+        "still makes `import NAME` succeed as a namespace package, hiding that the package is "
+        "gone.",
         arises="An uninstall that removed the dist-info but not all files; files left by an older "
-        "version; modules a person copied there by hand.",
-        fix="`venv-doctor fix` removes leftovers inside the folders of a distribution it removes "
-        "or reinstalls; any other orphan stays unless you pass `--purge-orphans` (everything "
-        "removed goes to the trash, `venv-doctor undo` brings it back). Files you put there on "
-        "purpose: `--ignore orphan-file`.",
+        "version; modules a person copied there by hand. Empty package folders: uv removes the "
+        "folders an uninstall empties only once every file is gone, so an uninstall that stopped "
+        "halfway leaves them, and a later one that finishes it never looks at them again.",
+        fix="`venv-doctor fix` moves empty package folders to the trash without being asked "
+        "(they hold nothing a person could lose), and with them the folders its own removals "
+        "empty. It removes leftovers inside the folders of a distribution it removes or "
+        "reinstalls, and inside the folders the wheel of a distribution it installs puts files "
+        "in, when no installed distribution owns anything there (a shared folder such as "
+        "`google/` stays; only the wheel's own subfolders are cleared). Any other orphan stays "
+        "unless you pass `--purge-orphans`. Everything removed goes to the trash, "
+        "`venv-doctor undo` brings it back. Files you put there on purpose: "
+        "`--ignore orphan-file`.",
     ),
     "stash-leftover": Explanation(
         meaning="A temporary file or folder an installer left: uv's `.tmpXXXXXX` files (uv "

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.tools import BASE_PYTHON, Tools, clean_environ, site_packages
-from venv_doctor.commands.scan import find_venvs, pipx_venvs_dir, uv_tools_dir
+from venv_doctor.commands.scan import find_venvs
+from venv_doctor.read.managed import pipx_venvs_dir, uv_tools_dir
 
 pytestmark = pytest.mark.slow
 

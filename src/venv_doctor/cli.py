@@ -320,8 +320,9 @@ def scan(ctx: click.Context, /, **params: Any) -> None:
     """
 
     def work() -> int:
-        from venv_doctor.commands.scan import find_venvs, pipx_venvs_dir, uv_tools_dir
+        from venv_doctor.commands.scan import find_venvs
         from venv_doctor.commands.scan import scan as scan_venvs
+        from venv_doctor.read.managed import pipx_venvs_dir, uv_tools_dir
 
         roots: list[Path] = list(params["folders"])
         if params["uv_tools"] and (tools := uv_tools_dir(os.environ)) is not None:

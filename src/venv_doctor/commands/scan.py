@@ -9,7 +9,6 @@ found, so the first results show while the search goes on.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -62,77 +61,6 @@ def find_venvs(roots: Iterable[Path]) -> Iterator[Path]:
             except OSError:
                 continue
             stack.extend(sorted(children, reverse=True))
-
-
-def uv_tools_dir(environ: Mapping[str, str], *, platform: str = sys.platform) -> Path | None:
-    """Where ``uv tool install`` puts its venvs: ``UV_TOOL_DIR``, else uv's data folder's ``tools``.
-
-    uv's data folder is ``%APPDATA%\\uv`` on Windows and ``$XDG_DATA_HOME/uv``
-    (``~/.local/share/uv``) elsewhere, except where an older uv already made
-    one at its earlier place, which uv keeps using: ``%APPDATA%\\uv\\data`` on
-    Windows, ``~/Library/Application Support/uv`` on macOS.
-    """
-    if environ.get("UV_TOOL_DIR"):
-        return Path(environ["UV_TOOL_DIR"])
-    legacy: Path | None = None
-    if platform == "win32":
-        roaming = _windows_folder(environ, "APPDATA", "Roaming")
-        data = roaming / "uv" if roaming else None
-        legacy = roaming / "uv" / "data" if roaming else None
-    else:
-        xdg = _xdg_data_home(environ)
-        data = xdg / "uv" if xdg else None
-        if platform == "darwin" and environ.get("HOME"):
-            legacy = Path(environ["HOME"], "Library", "Application Support", "uv")
-    if legacy is not None and legacy.is_dir():
-        return legacy / "tools"
-    return data / "tools" if data else None
-
-
-def pipx_venvs_dir(environ: Mapping[str, str], *, platform: str = sys.platform) -> Path | None:
-    """Where pipx keeps its venvs: ``PIPX_HOME``, else the home pipx picks.
-
-    pipx keeps using an earlier default home where one exists
-    (``~/.local/pipx``; on Windows also ``~/pipx``); otherwise its home is the
-    user data folder: ``%LOCALAPPDATA%\\pipx\\pipx`` on Windows,
-    ``~/Library/Application Support/pipx`` on macOS, ``$XDG_DATA_HOME/pipx``
-    (``~/.local/share/pipx``) elsewhere.
-    """
-    if environ.get("PIPX_HOME"):
-        return Path(environ["PIPX_HOME"]) / "venvs"
-    windows = platform == "win32"
-    home = (environ.get("USERPROFILE") or environ.get("HOME")) if windows else environ.get("HOME")
-    if not home:
-        return None
-    earlier = [Path(home, ".local", "pipx")] + ([Path(home, "pipx")] if windows else [])
-    if windows:
-        local = _windows_folder(environ, "LOCALAPPDATA", "Local")
-        default = (local or Path(home, "AppData", "Local")) / "pipx" / "pipx"
-    elif platform == "darwin":
-        default = Path(home, "Library", "Application Support", "pipx")
-    else:
-        default = (_xdg_data_home(environ) or Path(home, ".local", "share")) / "pipx"
-    for candidate in earlier:
-        if candidate.is_dir():
-            return candidate / "venvs"
-    return default / "venvs"
-
-
-def _windows_folder(environ: Mapping[str, str], variable: str, name: str) -> Path | None:
-    """``%APPDATA%`` or ``%LOCALAPPDATA%``, else that folder under the user's profile."""
-    if environ.get(variable):
-        return Path(environ[variable])
-    profile = environ.get("USERPROFILE")
-    return Path(profile, "AppData", name) if profile else None
-
-
-def _xdg_data_home(environ: Mapping[str, str]) -> Path | None:
-    """``$XDG_DATA_HOME`` when absolute (the spec ignores others), else ``~/.local/share``."""
-    xdg = environ.get("XDG_DATA_HOME")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg)
-    home = environ.get("HOME")
-    return Path(home, ".local", "share") if home else None
 
 
 def _check_one(venv: str, quick: bool, environ: dict[str, str]) -> ScanRow:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.managed import ToolHomes
 from tests.support.tools import BASE_PYTHON, Tools, clean_environ, site_packages
 from venv_doctor.commands.scan import find_venvs
 from venv_doctor.read.managed import pipx_venvs_dir, uv_tools_dir
@@ -135,15 +136,19 @@ def test_pipx_folder_on_windows(tmp_path: Path) -> None:
 
 
 def test_scan_uv_tools(tools: Tools, tmp_path: Path) -> None:
-    tool_dir = tmp_path / "uv-tools"
-    tools.make_uv_venv(tool_dir / "rufflike")
+    homes = ToolHomes(tools=tools, root=tmp_path / "homes")
+    homes.uv_tool("install", "rufflike")
+    # A venv in uv's tools folder that uv never finished (or half removed): no receipt.
+    tools.make_uv_venv(homes.uv_tools / "pytestlike")
     env = clean_environ()
-    env["UV_TOOL_DIR"] = str(tool_dir)
+    env["UV_TOOL_DIR"] = str(homes.uv_tools)
     proc = venv_doctor("scan", "--uv-tools", "--format", "json", cwd=tmp_path, env=env)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert [json.loads(line)["venv"] for line in proc.stdout.splitlines()] == [
-        str(tool_dir / "rufflike")
-    ]
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    rows = {json.loads(line)["venv"]: json.loads(line) for line in proc.stdout.splitlines()}
+    assert rows.keys() == {str(homes.uv_tools / "rufflike"), str(homes.uv_tools / "pytestlike")}
+    assert rows[str(homes.uv_tools / "rufflike")]["problems"] == 0
+    broken = rows[str(homes.uv_tools / "pytestlike")]
+    assert broken["report"]["summary"]["codes"] == {"tool-venv-broken": 1}
 
 
 def test_a_reader_that_goes_away_stops_scan_quietly(tools: Tools, tmp_path: Path) -> None:

@@ -476,7 +476,8 @@ class ImmutableFiles:
     Stands in for a file Windows will not delete because a process has it
     open.  Tools may move the folder holding such a file (pip stashes whole
     folders), so each file is remembered by inode and, when it is no longer
-    where it was, looked for under ``search``.
+    where it was, looked for under ``search``.  A folder made immutable
+    (nothing can be added to or removed from it) must stay where it is.
     """
 
     def __init__(self, search: Sequence[Path] = ()) -> None:
@@ -486,8 +487,8 @@ class ImmutableFiles:
     def __call__(self, *paths: Path) -> None:
         for path in paths:
             info = os.lstat(path)
-            if not stat.S_ISREG(info.st_mode):
-                raise ValueError(f"only regular files are made immutable here: {path}")
+            if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                raise ValueError(f"only files and folders are made immutable here: {path}")
             if not _chattr("+i", os.fspath(path)):
                 raise ToolFailedError(f"chattr +i {path} failed (not root, or not ext4?)")
             self._done[info.st_dev, info.st_ino] = os.fspath(path)

@@ -19,6 +19,7 @@ from venv_doctor.diagnose.leftovers import with_lock
 from venv_doctor.diagnose.run import Diagnosis
 from venv_doctor.read.installed import InstalledDist
 from venv_doctor.read.layout import VenvLayout, find_venv_why, read_layout
+from venv_doctor.read.managed import ManagedVenv, read_managed
 from venv_doctor.read.probe import Probe, start_probe
 from venv_doctor.read.snapshot import Snapshot
 from venv_doctor.read.walk import HashProgress, read_venv
@@ -51,6 +52,7 @@ class Checked:
     wanted: WantedSet | None
     probe: Probe
     result: CheckResult
+    managed: ManagedVenv | None = None  # a uv tool's or pipx's venv, and what it was made from
 
 
 def locate(
@@ -151,8 +153,9 @@ def _beside_the_files(
     *,
     quick: bool,
     environ: Mapping[str, str],
+    managed: ManagedVenv | None = None,
 ) -> list[Finding]:
-    """Findings about processes, the lockfile, uv's freshness and requirements.
+    """Findings about processes, the lockfile, uv's freshness, requirements, a tool's receipt.
 
     None of them needs file content.
     """
@@ -176,6 +179,10 @@ def _beside_the_files(
     records = read_cache_records(str(layout.root), dists, sources, environ)
     findings += freshness_findings(records, dists)
     findings += dependency_findings(dists, probe.environment)
+    if managed is not None:
+        from venv_doctor.diagnose.tools import tool_findings
+
+        findings += tool_findings(managed, dists, probe.environment)
     return findings
 
 
@@ -203,6 +210,7 @@ def run_check(
     ignored = parse_code_list(ignore)
     settings = load_settings(layout.root.parent)
     lockfile = resolve_lockfile(layout, lock, cwd)
+    managed = read_managed(layout.root, environ)
     # The one time the target's interpreter runs (markers and tags): it starts
     # now and answers while the venv is read.
     pending = start_probe(layout)
@@ -223,7 +231,13 @@ def run_check(
                 probe = pending.result()
                 # What needs no digest is found while helper threads hash.
                 later = _beside_the_files(
-                    layout, reading.dists, probe, wanted, quick=quick, environ=environ
+                    layout,
+                    reading.dists,
+                    probe,
+                    wanted,
+                    quick=quick,
+                    environ=environ,
+                    managed=managed,
                 )
                 diagnosis = Diagnosis(reading.unhashed)
                 snapshot = reading.finish(progress)
@@ -260,5 +274,13 @@ def run_check(
         files=sum(len(files) for files in snapshot.owned.values()),
         notes=tuple(notes),
         found_by=layout.found_by,
+        tool_command=managed.command if managed is not None else None,
     )
-    return Checked(layout=layout, snapshot=snapshot, wanted=wanted, probe=probe, result=result)
+    return Checked(
+        layout=layout,
+        snapshot=snapshot,
+        wanted=wanted,
+        probe=probe,
+        result=result,
+        managed=managed,
+    )

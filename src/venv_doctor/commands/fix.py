@@ -38,6 +38,7 @@ from venv_doctor.plan.moved import REPOINTED
 from venv_doctor.plan.spare import spare_wheel_files
 from venv_doctor.read.journal import JSONValue
 from venv_doctor.read.layout import VenvLayout, read_layout
+from venv_doctor.read.managed import UV_TOOL, read_managed
 from venv_doctor.read.snapshot import Snapshot
 from venv_doctor.report.model import CheckResult, FixResult
 
@@ -68,6 +69,10 @@ class InterpreterNotFoundError(VenvDoctorError):
     """No base interpreter of the venv's version could be found to re-point it to."""
 
 
+class ToolVenvError(VenvDoctorError):
+    """A uv tool's or pipx's venv that its own installer rebuilds, not ``fix``."""
+
+
 def run_fix(
     layout: VenvLayout,
     *,
@@ -87,6 +92,19 @@ def run_fix(
     """
     if not options.dry_run:
         refuse_foreign(layout.root, f"venv-doctor fix {shlex.quote(str(layout.root))} ...")
+    if read_managed(layout.root, environ) is not None:
+        # Refused before the lock, whose file would be the one change made.
+        _refuse_broken_tool(
+            run_check(
+                layout,
+                quick=True,
+                select=None,
+                ignore=None,
+                lock=lock,
+                environ=environ,
+                cwd=cwd,
+            )
+        )
     with VenvLock(layout.root) as held:
         recovered = recover(layout.root, lock=held)
         checked = run_check(
@@ -99,6 +117,7 @@ def run_fix(
             cwd=cwd,
             stamps=True,
         )
+        _refuse_broken_tool(checked)
         wanted = checked.wanted
         keep = preserved_packages(layout.cfg) if wanted is not None else frozenset()
         base = _base_interpreter(layout, options.python, checked.result, environ)
@@ -212,6 +231,30 @@ def _for_owner(owner: Owner) -> str:
     return (
         f"venv-doctor runs as root on a venv that belongs to {owner.shown}: what it writes "
         "gets the owner and group of the folder it lands in, so that they can still change it"
+    )
+
+
+def _refuse_broken_tool(checked: Checked) -> None:
+    """Stop when a uv tool's or pipx's venv no longer matches its installer's record.
+
+    Its installer rebuilds it from that record and puts the tool's commands
+    back on PATH, outside the venv; ``fix`` could do neither.  A venv whose
+    own ``fix`` was interrupted is rolled back first (under the lock), then
+    looked at again.
+    """
+    managed = checked.managed
+    codes = {finding.code for finding in checked.result.findings}
+    if managed is None or "fix-interrupted" in codes:
+        return
+    broken = [f for f in checked.result.findings if f.code == "tool-venv-broken"]
+    if not broken:
+        return
+    manager = "uv" if managed.manager == UV_TOOL else "pipx"
+    raise ToolVenvError(
+        f"{broken[0].message}. venv-doctor fix leaves a {managed.manager} venv to {manager}, "
+        "which rebuilds it and the tool's commands on PATH: nothing was changed",
+        hint=f"{managed.command} (or {managed.remove_command} to remove it)",
+        path=Path(managed.root),
     )
 
 

@@ -211,6 +211,31 @@ EXPLANATIONS: dict[str, Explanation] = {
         "`venv-doctor trash clean`) first rolls the interrupted change back from its journal and "
         "trash, then does its own work.",
     ),
+    "tool-venv-broken": Explanation(
+        meaning="The venv belongs to `uv tool` or pipx (it holds `uv-receipt.toml` or "
+        "`pipx_metadata.json`, or lies in uv's tools folder or pipx's venvs folder), and either "
+        "that file is gone or unreadable, or the venv lacks what it names: the tool's own "
+        "package in the version range and with the extras it was installed with, and each "
+        "`--with` (uv) or injected (pipx) package. The message names the tool, also when only "
+        "its folder's name is left to tell it. To uv a tool without a receipt is not installed "
+        "(`uv tool list` calls it malformed); to pipx a venv without its metadata is one it "
+        "cannot reinstall as it was.",
+        arises="An uninstall that stopped halfway: `uv tool uninstall` deletes the venv's entries "
+        "in directory order, the receipt among the first and `pyvenv.cfg` last, then the "
+        "commands on PATH, so a locked file leaves a venv without receipt, often without the "
+        "tool's own dist-info, with the rest of its files; `pipx uninstall` deletes what it can "
+        "and moves the rest to its trash, and where that fails too leaves a folder with neither "
+        "`pipx_metadata.json` nor `pyvenv.cfg` (`check` then names it and stops with status 2). "
+        "Also packages removed from the tool's venv by hand (`uv pip uninstall --python …`, "
+        "`pipx runpip NAME uninstall …`).",
+        fix="The tool's installer rebuilds the venv from its record, and puts the tool's "
+        "commands back on PATH: the hint names the command, `uv tool install --force NAME` with "
+        "the requirements, `--with` packages and Python of the receipt, or `pipx reinstall "
+        "NAME`; `uv tool uninstall NAME` or `pipx uninstall NAME` removes the tool instead. "
+        "`venv-doctor fix` does not repair these venvs: it exits with status 2 and that command, "
+        "and changes nothing. Damage that leaves the record true (a file of the tool deleted) "
+        "is repaired by `venv-doctor fix` as in any venv.",
+    ),
     "cache-hardlink": Explanation(
         meaning="Information: installed files are hard links shared with uv's cache (or another "
         "venv). Editing one in place edits every copy.",

@@ -139,6 +139,11 @@ CODES: dict[str, CodeInfo] = _codes(
         summary="A venv-doctor fix was interrupted and is half applied.",
     ),
     CodeInfo(
+        code="tool-venv-broken",
+        severity=Severity.ERROR,
+        summary="A uv tool's or pipx's venv lost its receipt, or no longer holds what it names.",
+    ),
+    CodeInfo(
         code="cache-hardlink",
         severity=Severity.INFO,
         summary="Installed files share inodes with uv's cache; editing one edits every copy.",

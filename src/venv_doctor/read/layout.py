@@ -195,6 +195,7 @@ def find_venv_why(
             return project_env, f"the environment of the project named by {origin}"
         if not given.exists():
             raise VenvNotFoundError(f"{given} does not exist ({origin})", path=given)
+        _refuse_tool_remains(given, environ)
         raise VenvNotFoundError(
             f"{given} is neither a virtual environment nor a project folder with one",
             hint="pass the venv folder itself (the one holding pyvenv.cfg)",
@@ -216,6 +217,27 @@ def find_venv_why(
     raise VenvNotFoundError(
         "no virtual environment found; looked at " + ", ".join(looked),
         hint="name one: venv-doctor check path/to/.venv (or activate it, or cd into its project)",
+    )
+
+
+def _refuse_tool_remains(folder: Path, environ: Mapping[str, str]) -> None:
+    """Name the tool when ``folder`` is what an uninstall left of a uv tool's or pipx's venv.
+
+    ``pipx uninstall`` deletes what it can and, where it cannot move the rest
+    to its trash, leaves a folder without ``pyvenv.cfg``; so may a ``uv tool
+    uninstall`` that stopped at the very end (see ``managed``).
+    """
+    from venv_doctor.read.managed import read_managed
+
+    managed = read_managed(folder, environ) if folder.is_dir() else None
+    if managed is None:
+        return
+    raise VenvNotFoundError(
+        f"{folder} is what is left of {managed.title}: its pyvenv.cfg is gone, and "
+        f"its {managed.record} is {'gone' if managed.problem else 'still there'} "
+        "(an uninstall that could not remove everything leaves it so)",
+        hint=f"{managed.command} rebuilds it; {managed.remove_command} removes what is left",
+        path=folder,
     )
 
 

@@ -27,6 +27,9 @@ class CheckResult:
     # --purge-orphans (on ``purged`` paths), "none" can do nothing about them.
     repair: str = "fix"
     purged: int = 0
+    # The installer's own command that rebuilds the venv, for a uv tool's or pipx's
+    # venv (``tool-venv-broken`` names it); None for any other venv.
+    tool_command: str | None = None
 
     @property
     def failed(self) -> bool:

@@ -19,12 +19,16 @@ def next_command(result: CheckResult, cwd: str) -> str | None:
 
     ``uv sync --frozen`` when the project's own venv only drifted from its
     uv.lock (uv sees every installed distribution whole), otherwise
-    ``venv-doctor fix`` with the venv and lockfile of this check.  ``None``
+    ``venv-doctor fix`` with the venv and lockfile of this check; for a uv
+    tool's or pipx's venv that no longer matches its installer's record, that
+    installer's own command, which ``fix`` leaves it to.  ``None``
     when all that fails is unmet requirements without a lockfile: fix
     reinstalls what is there and resolves nothing, the findings' hints say
     what to install.
     """
     failing = {finding.code for finding in result.findings if finding.fails}
+    if "tool-venv-broken" in failing and result.tool_command is not None:
+        return result.tool_command
     if not failing or result.repair == "none":
         return None
     lock_dir = os.path.dirname(result.lockfile) if result.lockfile else None

@@ -121,6 +121,8 @@ def _next_line(result: CheckResult) -> str:
         return "Next: fix cannot repair these; the hints above say what to do."
     if command is None:
         return "Next: install what the hints above name."
+    if command == result.tool_command:
+        return f"Next: [bold]{escape(command)}[/] (it rebuilds the tool's venv as it was installed)"
     if result.repair == "purge":
         paths = counted(result.purged, "unowned path")
         return (

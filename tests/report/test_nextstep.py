@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,18 @@ def result(
 )
 def test_next_command(checked: CheckResult, cwd: str, expected: str | None) -> None:
     assert next_command(checked, cwd) == expected
+
+
+def test_next_command_of_a_tool_venv() -> None:
+    tools = "/h/.local/share/uv/tools/black"
+    command = "uv tool install --force black"
+    broken = replace(
+        result("tool-venv-broken", "file-missing", venv=tools), tool_command=command, repair="none"
+    )
+    assert next_command(broken, "/h") == command
+    # Damage the receipt does not see is fix's, as in any venv.
+    damaged = replace(result("file-missing", venv=tools, lockfile=None), tool_command=command)
+    assert next_command(damaged, "/h") == "venv-doctor fix .local/share/uv/tools/black"
 
 
 # -- real runs: the command shown is the one that repairs the venv -----------------------

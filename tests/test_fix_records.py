@@ -79,6 +79,42 @@ def killed_uv(tools: Tools, project: Path, *, path: Path, syscalls: str) -> None
     assert proc.returncode in {-9, 128 + 9}, proc.stdout + proc.stderr
 
 
+def killed_uv_at_rename(tools: Tools, project: Path, venv: Path, target: Path) -> None:
+    """``uv sync --frozen`` into the empty ``venv``, SIGKILLed as it renames a file to ``target``.
+
+    strace's ``-P`` matches the first path of a rename only, so a first sync
+    under strace counts uv's renames up to the one onto ``target``; the venv is
+    made empty again and the second sync is killed on entering that rename.
+    With one package and a warm cache uv renames in the same order each time.
+    """
+    if not strace_works():
+        pytest.skip("strace is missing or may not trace here")
+    argv = [tools.uv, "sync", "--frozen", "--link-mode", "copy"]
+    log = project.parent / "renames.strace"
+    # Twice, so that the counted run starts as the killed one will: uv's own
+    # cache (the interpreter's probe) written already, the venv empty.
+    for _ in range(2):
+        shutil.rmtree(venv)
+        tools.make_uv_venv(venv)
+        traced = ["strace", "-f", "-qq", "-o", log, "-e", "trace=rename", *argv]
+        run(traced, env=tools.environ, cwd=project)
+    renames = [line for line in log.read_text().splitlines() if " rename(" in line]
+    # strace counts each thread's calls on its own: count those of the renaming thread.
+    thread = next(line.split()[0] for line in renames if f'"{target}")' in line)
+    mine = [line for line in renames if line.split()[0] == thread]
+    count = next(i for i, line in enumerate(mine, 1) if f'"{target}")' in line)
+    shutil.rmtree(venv)
+    tools.make_uv_venv(venv)
+    inject = f"inject=rename:signal=KILL:when={count}"
+    proc = run(
+        ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=rename", "-e", inject, *argv],
+        env=tools.environ,
+        cwd=project,
+        check=False,
+    )
+    assert proc.returncode in {-9, 128 + 9}, proc.stdout + proc.stderr
+
+
 def fresh_venv(tools: Tools, project: Path) -> Path:
     """The project, locked and synced once; then its venv made anew, empty."""
     venv = tools.uv_project(project, [PACKAGE])
@@ -302,6 +338,39 @@ def test_what_the_locked_wheel_writes_is_never_purged_as_an_orphan(
     assert not (sp / "_pytestlike" / "stale.py").exists()
     trashed = {p.name for p in (venv / ".venv-doctor" / "trash").rglob("*") if p.is_file()}
     assert "stale.py" in trashed
+    assert_healthy(venv)
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), expected)
+
+
+# -- killed between the installer's own files: REQUESTED written, INSTALLER not -------
+
+
+def test_a_uv_sync_killed_before_installer_leaves_an_unlisted_requested(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # deplow declares no script, so no missing launcher gives this state away: uv
+    # writes REQUESTED, then INSTALLER through a temporary file, then RECORD; killed
+    # as it renames the temporary file to INSTALLER, the dist-info holds REQUESTED,
+    # the temporary file and the RECORD the wheel shipped, which lists neither.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["deplow"])
+    expected = fresh_sync_state(tools, project, tmp_path)
+    meta = site_packages(venv) / "deplow-1.0.dist-info"
+    killed_uv_at_rename(tools, project, venv, meta / "INSTALLER")
+    assert (meta / "REQUESTED").exists()
+    assert not (meta / "INSTALLER").exists()
+    assert b"REQUESTED" not in (meta / "RECORD").read_bytes()
+    assert_in_sync(tools, project)  # uv sees nothing to do
+
+    checked = check_json(venv)
+    assert checked.exit_code == 1
+    found = checked.at("dist-info-incomplete", rel(venv, meta))
+    assert "does not list the REQUESTED beside it" in found["message"]
+
+    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert "reinstall deplow 1.0 from uv.lock" in fixed.stdout
     assert_healthy(venv)
     assert_in_sync(tools, project)
     assert_same_state(installed_state(venv), expected)

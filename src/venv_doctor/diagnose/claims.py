@@ -7,9 +7,10 @@ files such as INSTALLER (pip ``operations/install/wheel.py: _install_wheel``,
 uv ``crates/uv-install-wheel/src/install.rs: install_wheel``, installer
 ``_core.py: install``).  A RECORD that is empty, unparsable or lists none of its
 own dist-info's files says nothing about which files are the distribution's
-(*broken*); one that lacks a declared launcher or the INSTALLER beside it, or
-still lists the wheel's ``NAME-VERSION.data/`` folder, is the RECORD the wheel
-shipped: the install stopped before its last step (*unfinished*).
+(*broken*); one that lacks a declared launcher or an installer's own file
+beside it (INSTALLER, REQUESTED, ...), or still lists the wheel's
+``NAME-VERSION.data/`` folder, is the RECORD the wheel shipped: the install
+stopped before its last step (*unfinished*).
 
 A missing INSTALLER alone is no sign: ``uv pip install --no-installer-metadata``
 writes none (uv ``install.rs``: ``installer_metadata``), nor does ``python -m
@@ -33,6 +34,12 @@ from venv_doctor.read.snapshot import Snapshot
 # writes pip3.Y; virtualenv's seeder strips the version and writes each
 # variant).  A declared name of such a family is there when any of it is.
 _FAMILIES = (re.compile(r"pip(\d+(\.\d+)?)?"), re.compile(r"easy_install(-\d+\.\d+)?"))
+# The files an installer adds to a dist-info, each listed in the RECORD it
+# writes last: uv writes REQUESTED, direct_url.json, uv_cache.json,
+# uv_build.json and INSTALLER in that order (``crates/uv-install-wheel/src/
+# wheel.rs: write_installer_metadata``), pip INSTALLER, REQUESTED and
+# direct_url.json (``_install_wheel``), installer what it is given.
+_INSTALLER_FILES = ("INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json", "uv_build.json")
 # The file names of a launcher: POSIX, then Windows (uv, pip and installer
 # write NAME.exe; older pip also NAME-script.py beside it).
 _LAUNCHER_SUFFIXES = ("", ".exe", "-script.py", "-script.pyw")
@@ -77,8 +84,15 @@ def _unfinished(snapshot: Snapshot, dist: InstalledDist, index: Index) -> Record
         what = (
             f"lists no launcher for {', '.join(lacking[:3])}{more}, which entry_points.txt declares"
         )
-    elif "INSTALLER" in dist.meta_files and meta not in index.owners.get(f"{meta}/INSTALLER", ()):
-        what = "does not list the INSTALLER beside it"
+    elif unlisted := next(
+        (
+            name
+            for name in _INSTALLER_FILES
+            if name in dist.meta_files and meta not in index.owners.get(f"{meta}/{name}", ())
+        ),
+        None,
+    ):
+        what = f"does not list the {unlisted} beside it"
     else:
         stem = meta.rpartition("/")[2].removesuffix(".dist-info")
         if f"{dist.site_dir}/{stem}.data" in index.owned_dirs:

@@ -251,6 +251,38 @@ def test_pip_killed_before_renaming_its_record_leaves_a_temp_file(
     assert_fixed_like_a_fresh_sync(tools, project, tmp_path)
 
 
+@pytest.mark.parametrize("story", ["new", "old"])
+def test_pip_upgrade_killed_while_compiling_leaves_the_wheels_record_and_fix_reinstalls(
+    tools: Tools, tmp_path: Path, story: str
+) -> None:
+    project = tmp_path / "proj"
+    locks = locked_project(tools, project, "bumpy==1.0", "bumpy==2.0")
+    venv = tools.make_pip_venv(project / ".venv", "bumpy==1.0")
+    sp = site_packages(venv)
+    # pip has written all of 2.0's files, RECORD the wheel's among them, and
+    # dies compiling them, before INSTALLER and its own RECORD.
+    pip_killed(
+        tools,
+        venv,
+        tmp_path,
+        "os.rename",
+        r"/bumpy/__pycache__/[^/]+\.pyc\.\d+$",
+        "install",
+        "bumpy==2.0",
+    )
+    meta = sp / "bumpy-2.0.dist-info"
+    assert (meta / "RECORD").is_file()
+    assert not (meta / "INSTALLER").exists()
+    assert (sp / "~umpy-1.0.dist-info").is_dir()
+    use_lock(project, locks[story])
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    found = result.at("dist-info-incomplete", rel(venv, meta))
+    assert "has no INSTALLER beside it while pip's stash of bumpy 1.0" in found["message"]
+    assert_fixed_like_a_fresh_sync(tools, project, tmp_path)
+
+
 # -- uv: killed while copying a file ---------------------------------------------------------
 
 

@@ -52,12 +52,24 @@ def test_a_stashed_metadata_folder_is_not_an_installed_distribution(venv):
 def test_a_stash_beside_the_version_that_replaced_it_names_both(venv):
     venv.install("demo", "1.0", {"demo/__init__.py": b"old"})
     stash(venv, "demo", "1.0")
-    venv.install("demo", "2.0", {"demo/__init__.py": b"new"})
+    # pip writes INSTALLER once the new version's files are in place.
+    venv.install("demo", "2.0", {"demo/__init__.py": b"new"}, INSTALLER=b"pip\n")
     found = venv.check()
     assert codes(found) == [("stash-leftover", "demo", f"{SITE}/~emo-1.0.dist-info")]
     assert found[0].version == "1.0"
     assert "demo 1.0 is still stashed" in found[0].message
     assert "demo 2.0 is installed in its place" in found[0].message
+
+
+def test_a_new_version_without_installer_beside_the_stash_is_unfinished(venv):
+    # pip died after the new version's files (the wheel's RECORD among them),
+    # before INSTALLER and its own RECORD.
+    venv.install("demo", "1.0", {"demo/__init__.py": b"old"})
+    stash(venv, "demo", "1.0")
+    venv.install("demo", "2.0", {"demo/__init__.py": b"new"})
+    found = venv.check()
+    assert [c for c, _, _ in codes(found)] == ["dist-info-incomplete", "stash-leftover"]
+    assert "has no INSTALLER beside it while pip's stash of demo 1.0" in found[0].message
 
 
 def test_pip_stopped_before_stashing_the_metadata(venv):

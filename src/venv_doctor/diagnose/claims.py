@@ -93,11 +93,31 @@ def _unfinished(snapshot: Snapshot, dist: InstalledDist, index: Index) -> Record
         None,
     ):
         what = f"does not list the {unlisted} beside it"
+    elif (stash := _pip_stash_of(snapshot, dist)) is not None:
+        what = f"has no INSTALLER beside it while pip's stash of {dist.name} {stash} is still there"
     else:
         stem = meta.rpartition("/")[2].removesuffix(".dist-info")
         if f"{dist.site_dir}/{stem}.data" in index.owned_dirs:
             what = f"still lists the wheel's {stem}.data/ folder"
     return None if what is None else RecordTrouble(what=what, broken=False)
+
+
+def _pip_stash_of(snapshot: Snapshot, dist: InstalledDist) -> str | None:
+    """The version pip stashed of ``dist`` if ``dist`` has no INSTALLER, else ``None``.
+
+    pip writes a wheel's files (its RECORD among them), compiles them, then
+    writes INSTALLER and its own RECORD; it deletes the stash of the version it
+    replaced right after that install succeeded (``req/__init__.py:
+    install_given_reqs`` commits the uninstall).  With the stash still there,
+    a dist-info without INSTALLER is pip's install stopped midway, not one made
+    by an installer that writes no INSTALLER.
+    """
+    if "INSTALLER" in dist.meta_files:
+        return None
+    for stashed in snapshot.stashed:
+        if stashed.name == dist.name and stashed.version != dist.version:
+            return stashed.version or "?"
+    return None
 
 
 def missing_launchers(snapshot: Snapshot, dist: InstalledDist, index: Index) -> list[str]:

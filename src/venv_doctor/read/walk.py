@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
+from venv_doctor.read.casefold import case_insensitive, match_case
 from venv_doctor.read.installed import (
     METADATA_SUFFIXES,
     InstalledDist,
@@ -104,8 +105,13 @@ def read_venv(
     try:
         # With an earlier snapshot most files keep their digest: none is hashed early.
         dists, owned, stashed = _read_records(layout, hasher if earlier is None else None)
+        folded = False
         for site in layout.site_packages:
-            walk(str(site), layout.relative(site), tree, unreadable, inside, temps)
+            top = walk(str(site), layout.relative(site), tree, unreadable, inside, temps)
+            folded = folded or case_insensitive(str(site), top)
+        if folded:
+            # Windows, macOS, a casefold ext4: RECORD rows take the disk's spelling.
+            owned = match_case(owned, tree)
         scripts_rel = layout.relative(layout.scripts)
         if os.path.isdir(layout.scripts):
             walk(str(layout.scripts), scripts_rel, tree, unreadable, inside, temps)

@@ -374,3 +374,30 @@ def test_a_uv_sync_killed_before_installer_leaves_an_unlisted_requested(
     assert_healthy(venv)
     assert_in_sync(tools, project)
     assert_same_state(installed_state(venv), expected)
+
+
+def test_a_uv_sync_killed_before_requested_leaves_only_its_temporary_file(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # Killed as it renames REQUESTED into place, the first of its own files: the
+    # dist-info holds the wheel's files and RECORD, and uv's temporary file.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["deplow"])
+    expected = fresh_sync_state(tools, project, tmp_path)
+    meta = site_packages(venv) / "deplow-1.0.dist-info"
+    killed_uv_at_rename(tools, project, venv, meta / "REQUESTED")
+    (temp,) = (p.name for p in meta.iterdir() if p.name.startswith(".tmp"))
+    assert not {"REQUESTED", "INSTALLER"} & {p.name for p in meta.iterdir()}
+    assert_in_sync(tools, project)  # uv sees nothing to do
+
+    checked = check_json(venv)
+    assert checked.exit_code == 1
+    found = checked.at("dist-info-incomplete", rel(venv, meta))
+    assert f"holds uv's temporary file {temp}" in found["message"]
+
+    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert "reinstall deplow 1.0 from uv.lock" in fixed.stdout
+    assert_healthy(venv)
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), expected)

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from venv_doctor.diagnose.index import Index
+from venv_doctor.read import tempnames
 from venv_doctor.read.installed import InstalledDist
 from venv_doctor.read.snapshot import Snapshot
 
@@ -93,6 +94,11 @@ def _unfinished(snapshot: Snapshot, dist: InstalledDist, index: Index) -> Record
         None,
     ):
         what = f"does not list the {unlisted} beside it"
+    elif temps := sorted(n for n in dist.meta_files if _installer_temp(n)):
+        who = (
+            "uv's" if tempnames.temp_kind(temps[0], is_dir=False) == tempnames.UV_TEMP else "pip's"
+        )
+        what = f"holds {who} temporary file {temps[0]}"
     elif (stash := _pip_stash_of(snapshot, dist)) is not None:
         what = f"has no INSTALLER beside it while pip's stash of {dist.name} {stash} is still there"
     else:
@@ -100,6 +106,17 @@ def _unfinished(snapshot: Snapshot, dist: InstalledDist, index: Index) -> Record
         if f"{dist.site_dir}/{stem}.data" in index.owned_dirs:
             what = f"still lists the wheel's {stem}.data/ folder"
     return None if what is None else RecordTrouble(what=what, broken=False)
+
+
+def _installer_temp(name: str) -> bool:
+    """Whether ``name`` is a file uv or pip writes into a dist-info and renames.
+
+    Each installer renames its temporary files into place before it writes
+    RECORD, its last step (uv's RECORD is written in place), so one that is
+    still there is an install that stopped.
+    """
+    kind = tempnames.temp_kind(name, is_dir=False)
+    return kind in {tempnames.UV_TEMP, tempnames.PIP_TEMP}
 
 
 def _pip_stash_of(snapshot: Snapshot, dist: InstalledDist) -> str | None:

@@ -40,6 +40,7 @@ from venv_doctor.read.journal import (
     read_open_journals,
     trash_dir,
 )
+from venv_doctor.read.records import is_bytecode
 from venv_doctor.words import counted
 
 
@@ -245,12 +246,26 @@ def _remove_if_empty(txn: Transaction, rel: str) -> list[str]:
     try:
         if not stat.S_ISDIR(os.lstat(path).st_mode):
             return [f"{rel}: no longer a folder; left in place"]
-        if os.listdir(path):
+        if not _only_bytecode(path):
             return [f"{rel}: folder holds files made since; left in place"]
     except FileNotFoundError:
         return []
     txn.remove(rel)
     return []
+
+
+def _only_bytecode(folder: str) -> bool:
+    """Whether ``folder`` holds nothing but folders and bytecode (which Python wrote since).
+
+    Bytecode is Python's, not a person's: it goes to the trash with the folder.
+    """
+    for here, dirs, files in os.walk(folder):
+        if any(os.path.islink(os.path.join(here, name)) for name in dirs):
+            return False
+        rel = os.path.relpath(here, folder).replace(os.sep, "/")
+        if any(not is_bytecode(f"{rel}/{name}") for name in files):
+            return False
+    return True
 
 
 def changed_since(root: Path, journal: ParsedJournal) -> list[str]:

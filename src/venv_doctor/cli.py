@@ -17,6 +17,7 @@ import click
 
 from venv_doctor import __version__
 from venv_doctor.cli_options import (
+    PythonParam,
     code_options,
     codes,
     detail,
@@ -124,8 +125,11 @@ def check(ctx: click.Context, /, **params: Any) -> None:
 @click.option("--offline", is_flag=True, help="Never touch the network.")
 @click.option(
     "--python",
-    type=click.Path(exists=True, dir_okay=False, executable=True, path_type=Path),
-    help="Base interpreter to re-point the venv to when its own is gone.",
+    type=PythonParam(),
+    metavar="X.Y|FILE",
+    help="Base interpreter: a file, or X.Y for pythonX.Y on PATH. Of the venv's X.Y: "
+    "re-point the venv to it when its own is gone; of another: move the venv to it "
+    "(every distribution installed anew).",
 )
 @click.option(
     "--purge-orphans", is_flag=True, help="Also move files no distribution owns to the trash."
@@ -160,7 +164,8 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
             options=FixOptions(
                 dry_run=params["dry_run"],
                 purge_orphans=params["purge_orphans"],
-                python=params["python"],
+                python=params["python"] if isinstance(params["python"], Path) else None,
+                python_version=params["python"] if isinstance(params["python"], str) else None,
                 select=params["select"],
                 ignore=params["ignore"],
             ),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -126,3 +127,23 @@ def codes(incomplete: str, *, listed: bool) -> list[str]:
     done, _, last = incomplete.rpartition(",") if listed else ("", "", incomplete)
     prefix = f"{done}," if done else ""
     return [prefix + code for code in sorted(CODES) if code.startswith(last)]
+
+
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[str | Path]
+else:  # click before 8.2 has no generic ParamType
+    _ParamType = click.ParamType
+
+
+class PythonParam(_ParamType):
+    """``--python``: ``X.Y`` (``X.Yt`` free-threaded) as a string, else an existing file."""
+
+    name = "python"
+    _file = click.Path(exists=True, dir_okay=False, executable=True, path_type=Path)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str | Path:
+        if isinstance(value, str) and re.fullmatch(r"[0-9]+\.[0-9]+t?", value):
+            return value
+        return self._file.convert(value, param, ctx)

@@ -17,11 +17,20 @@ from typing import Any
 
 from venv_doctor.apply.destination import Installed, dist_info_path, install_wheel
 from venv_doctor.apply.freshness import local_source, write_cache_info
+from venv_doctor.apply.python_move import (
+    carry,
+    move_links,
+    moved_cfg,
+    moved_layout,
+    rewrite_activations,
+    version_info_like,
+)
 from venv_doctor.apply.transaction import Transaction
 from venv_doctor.lockfiles.wanted import Source
 from venv_doctor.plan.actions import (
     DiscardPath,
     InstallDist,
+    MovePython,
     Plan,
     RemoveDist,
     Repoint,
@@ -47,6 +56,8 @@ class BaseInterpreter:
     home: str  # the folder holding it (pyvenv.cfg "home")
     prefix: str
     version: str  # full version, e.g. 3.11.7
+    release: str = "final.0"  # release level and serial, as sys.version_info has them
+    free_threaded: bool = False  # a build without the GIL (python3.13t)
 
 
 def execute(
@@ -69,10 +80,8 @@ def execute(
     for action in plan.actions:
         if progress is not None:
             progress(_describe(action))
-        if isinstance(action, Repoint):
-            if base is None:
-                raise ValueError("a Repoint action needs the probed base interpreter")
-            _repoint(txn, snapshot, base)
+        if isinstance(action, (Repoint, MovePython)):
+            layout = _rebase(txn, snapshot, action, base, layout)
         elif isinstance(action, RemoveDist):
             txn.remove_all(action.paths, missing_ok=True)
         elif isinstance(action, DiscardPath):
@@ -170,6 +179,8 @@ def _describe(action: object) -> str:
         return f"moving {action.path} to the trash"
     if isinstance(action, RewriteFile):
         return f"rewriting {action.path}"
+    if isinstance(action, MovePython):
+        return f"moving the venv to Python {action.new_version}"
     return "re-pointing the base interpreter"
 
 
@@ -246,6 +257,42 @@ def _repoint(txn: Transaction, snapshot: Snapshot, base: BaseInterpreter) -> Non
                 txn.symlink(rel, base.executable)
         elif name == "python" and not os.path.lexists(link):
             txn.symlink(rel, base.executable)
+
+
+def _rebase(
+    txn: Transaction,
+    snapshot: Snapshot,
+    action: Repoint | MovePython,
+    base: BaseInterpreter | None,
+    layout: VenvLayout,
+) -> VenvLayout:
+    """Point the venv at ``base``; the layout the actions after this one work in."""
+    if base is None:
+        raise ValueError(f"a {type(action).__name__} action needs the probed base interpreter")
+    if isinstance(action, Repoint):
+        _repoint(txn, snapshot, base)
+        return layout
+    _move(txn, snapshot, action, base)
+    # From here on the venv is the new Python's: installs go into its site-packages.
+    return moved_layout(layout, action)
+
+
+def _move(txn: Transaction, snapshot: Snapshot, action: MovePython, base: BaseInterpreter) -> None:
+    layout = snapshot.layout
+    txn.mkdir(action.new_site)
+    carry(txn, layout.root, action.carried)
+    cfg_path = os.path.join(layout.root, "pyvenv.cfg")
+    try:
+        text = read_regular(cfg_path).decode("utf-8", "replace")
+    except FileNotFoundError:
+        text = ""
+    old_info = parse_pyvenv_cfg(text).get("version_info")
+    info = version_info_like(old_info, base.version, base.release)
+    new = moved_cfg(repointed_cfg(text, base), action, base.executable, version_info=info)
+    txn.create("pyvenv.cfg", data=new.encode())
+    move_links(txn, layout, action, base.executable)
+    rewrite_activations(txn, layout.root, action)
+    txn.remove_all(action.old_libs)
 
 
 def repointed_cfg(text: str, base: BaseInterpreter) -> str:

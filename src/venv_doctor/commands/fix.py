@@ -28,10 +28,11 @@ from venv_doctor.apply.steps import StepHook
 from venv_doctor.apply.transaction import Transaction
 from venv_doctor.apply.wheel_errors import WheelError
 from venv_doctor.commands.check import Checked, LockOptions, run_check
+from venv_doctor.commands.python_move import plan_python_move
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.lockfiles.wanted import WantedSet
-from venv_doctor.plan.actions import InstallDist, Plan, PlanOptions
+from venv_doctor.plan.actions import InstallDist, MovePython, Plan, PlanOptions
 from venv_doctor.plan.leftovers import needs_wheel_contents
 from venv_doctor.plan.make import make_plan
 from venv_doctor.plan.moved import REPOINTED
@@ -60,6 +61,8 @@ class FixOptions:
     dry_run: bool = False
     purge_orphans: bool = False
     python: Path | None = None
+    # --python X.Y: a pythonX.Y looked for on PATH (another X.Y than the venv's moves it).
+    python_version: str | None = None
     # Which finding codes the check after the change reports (the plan acts on all).
     select: str | None = None
     ignore: str | None = None
@@ -120,8 +123,20 @@ def run_fix(
         _refuse_broken_tool(checked)
         wanted = checked.wanted
         keep = preserved_packages(layout.cfg) if wanted is not None else frozenset()
-        base = _base_interpreter(layout, options.python, checked.result, environ)
-        plan, wheels = _plan(checked, wanted, base, keep, options, get_wheel)
+        base = _base_interpreter(layout, options, checked.result, environ)
+        tags = checked.probe.tags
+        moving = base is not None and layout.version is not None and moves(layout, base)
+        if moving:
+            assert base is not None  # noqa: S101 - for mypy: moving says so
+            # Another Python: everything is installed anew for it, its own tags and markers.
+            plan, tags = plan_python_move(
+                checked, base, lock=lock, cwd=cwd, purge_orphans=options.purge_orphans
+            )
+            wheels = None
+            if options.dry_run:
+                plan = _try_wheels(plan, tags, get_wheel)
+        else:
+            plan, wheels = _plan(checked, wanted, base, keep, options, get_wheel)
         owner = writes_for_another_owner(layout.root)
         if owner is not None:
             plan = dataclasses.replace(plan, notes=(*plan.notes, _for_owner(owner)))
@@ -134,8 +149,8 @@ def run_fix(
         # first change: a wheel that cannot be had leaves the venv untouched.
         if wheels is None:
             installs = [action for action in plan.actions if isinstance(action, InstallDist)]
-            wheels = get_wheel(installs, checked.probe.tags) if installs else {}
-            if options.purge_orphans and wheels:
+            wheels = get_wheel(installs, tags) if installs else {}
+            if options.purge_orphans and wheels and not moving:
                 shown = len(plan.notes)
                 plan = _spare(plan, checked.snapshot, wheels, layout)
                 if progress is not None:  # the plan shown before the wheels were at hand purged it
@@ -220,6 +235,20 @@ def _spare(plan: Plan, snapshot: Snapshot, wheels: Mapping[str, Path], layout: V
     return spare_wheel_files(plan, snapshot, written)
 
 
+def _try_wheels(plan: Plan, tags: Sequence[Tag], get_wheel: WheelGetter) -> Plan:
+    """For a dry run of a move: the plan, with a note if a wheel it installs cannot be had.
+
+    A move installs everything anew, so a dry run says whether it would go through.
+    """
+    installs = [action for action in plan.actions if isinstance(action, InstallDist)]
+    try:
+        get_wheel(installs, tags)
+    except WheelError as error:
+        note = f"the move would stop before changing anything: {error.message}"
+        return dataclasses.replace(plan, notes=(*plan.notes, note))
+    return plan
+
+
 def _no_wheels(error: WheelError) -> str:
     return (
         f"the wheels to install could not be had ({error.message}): a fix would stop there, "
@@ -261,6 +290,9 @@ def _refuse_broken_tool(checked: Checked) -> None:
 def _describe(plan: Plan) -> str:
     count = len(plan.actions)
     where = f" to match {Path(plan.lockfile).name}" if plan.lockfile else ""
+    move = next((a for a in plan.actions if isinstance(a, MovePython)), None)
+    if move is not None:
+        where = f" moving to Python {move.new_version}{where}"
     return f"fix{where}: {count} action{'s' if count != 1 else ''}"
 
 
@@ -272,36 +304,69 @@ def _plan_summary(plan: Plan) -> JSONValue:
 
 def _base_interpreter(
     layout: VenvLayout,
-    python: Path | None,
+    options: FixOptions,
     before: CheckResult,
     environ: Mapping[str, str],
 ) -> BaseInterpreter | None:
-    """The interpreter to re-point to, when the base interpreter is gone or runs another Python.
+    """The interpreter to re-point or move the venv to, if any.
 
-    A ``python`` the user names is checked whether or not it is needed: a
-    wrong one is refused before anything else happens.
+    A Python the user names (``--python PATH`` or ``--python X.Y``) is
+    checked whether or not it is needed: a wrong one is refused before
+    anything else happens.  One of another X.Y (or ABI) than the venv's is
+    a move, whatever else is wrong.  Otherwise a base interpreter is looked
+    for only when the venv's own is gone or runs another Python.
     """
-    chosen = _given_python(layout, python) if python is not None else None
+    chosen: BaseInterpreter | None = None
+    if options.python is not None:
+        chosen = _given_python(options.python)
+    elif options.python_version is not None:
+        chosen = _python_by_version(options.python_version, environ)
+        if chosen is None:
+            raise InterpreterNotFoundError(
+                f"no Python {options.python_version} on PATH (looked for "
+                f"python{options.python_version} outside any venv)",
+                hint=f"install Python {options.python_version}, or pass its path with --python",
+            )
+    if chosen is not None and layout.version is not None and moves(layout, chosen):
+        return chosen
     if not any(f.code in REPOINTED for f in before.findings):
         return None
     if chosen is not None:
         return chosen
     if layout.version is None:
         return None
-    # Every pythonX.Y on PATH in turn: the first may be another venv's (an
-    # activated one), and a venv's interpreter is never a base to point to.
     # A free-threaded venv (lib/python3.13t) needs a free-threaded python3.13t.
     free_threaded = any(site.parent.name.endswith("t") for site in layout.site_packages)
-    name = f"python{layout.version}{'t' if free_threaded else ''}"
+    return _python_by_version(layout.version + ("t" if free_threaded else ""), environ)
+
+
+def moves(layout: VenvLayout, base: BaseInterpreter) -> bool:
+    """Whether pointing the venv at ``base`` is a move to another X.Y or ABI."""
+    free_threaded = any(site.parent.name.endswith("t") for site in layout.site_packages)
+    same = base.version.startswith(f"{layout.version}.") and base.free_threaded == free_threaded
+    return not same
+
+
+def _python_by_version(series: str, environ: Mapping[str, str]) -> BaseInterpreter | None:
+    """The first ``pythonX.Y`` (``pythonX.Yt``) on PATH that is a base interpreter of that X.Y.
+
+    Every one on PATH in turn: the first may be another venv's (an activated
+    one), and a venv's interpreter is never a base to point to.
+    """
+    version = series.removesuffix("t")
     for folder in environ.get("PATH", os.defpath).split(os.pathsep):
-        candidate = shutil.which(name, path=folder) if folder else None
+        candidate = shutil.which(f"python{series}", path=folder) if folder else None
         found = probe_base(candidate) if candidate else None
-        if found is not None and found.version.startswith(layout.version + "."):
+        if (
+            found is not None
+            and found.version.startswith(version + ".")
+            and found.free_threaded == series.endswith("t")
+        ):
             return found
     return None
 
 
-def _given_python(layout: VenvLayout, python: Path) -> BaseInterpreter:
+def _given_python(python: Path) -> BaseInterpreter:
     if _outside_venvs(str(python)) is None:
         raise InterpreterNotFoundError(
             f"{python} is a virtual environment's interpreter, not a base interpreter",
@@ -313,18 +378,13 @@ def _given_python(layout: VenvLayout, python: Path) -> BaseInterpreter:
         raise InterpreterNotFoundError(
             f"{python} cannot be run as a Python interpreter", path=python
         )
-    if layout.version and not found.version.startswith(layout.version + "."):
-        raise InterpreterNotFoundError(
-            f"{python} is Python {found.version}; the venv needs {layout.version}",
-            hint=f"pass a Python {layout.version} with --python",
-            path=python,
-        )
     return found
 
 
 _PROBE = (
-    "import json, sys; print(json.dumps([sys.executable, sys.prefix, sys.base_prefix, "
-    "'.'.join(map(str, sys.version_info[:3]))]))"
+    "import json, sys, sysconfig; print(json.dumps([sys.executable, sys.prefix, sys.base_prefix, "
+    "'.'.join(map(str, sys.version_info[:3])), '%s.%s' % sys.version_info[3:], "
+    "bool(sysconfig.get_config_var('Py_GIL_DISABLED'))]))"
 )
 
 
@@ -346,7 +406,7 @@ def probe_base(python: str) -> BaseInterpreter | None:
             timeout=15,
             check=False,
         )
-        executable, prefix, base_prefix, version = json.loads(proc.stdout)
+        executable, prefix, base_prefix, version, release, free_threaded = json.loads(proc.stdout)
     except (OSError, ValueError, subprocess.TimeoutExpired):
         return None
     # With -S a venv's interpreter reports its base prefix as its prefix, so
@@ -358,6 +418,8 @@ def probe_base(python: str) -> BaseInterpreter | None:
         home=os.path.dirname(executable),
         prefix=prefix,
         version=version,
+        release=release,
+        free_threaded=bool(free_threaded),
     )
 
 

@@ -76,7 +76,30 @@ class Repoint:
     reason: str
 
 
-Action = RemoveDist | InstallDist | DiscardPath | RewriteFile | Repoint
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MovePython:
+    """Point the venv at a base interpreter of another version (or ABI), in place.
+
+    ``old_libs`` (``lib/python3.11``) go to the trash whole; ``carried`` are
+    (old, new) venv-relative paths of files copied from the old site-packages
+    to ``new_site`` first: files no distribution owns, and the seed packages
+    that stay as they are.  Every other distribution is reinstalled by the
+    ``InstallDist`` actions that follow.
+    """
+
+    python: str
+    old_version: str  # X.Y the venv was made for (``3.13t`` free-threaded)
+    new_version: str  # X.Y of ``python`` (``3.13t`` free-threaded)
+    old_libs: tuple[str, ...]
+    new_site: str
+    carried: tuple[tuple[str, str], ...]
+    # The venv's own activate scripts: ``activate_this.py`` of uv and virtualenv
+    # names ``lib/pythonX.Y/site-packages``, which is rewritten where it does.
+    activations: tuple[str, ...] = ()
+    reason: str
+
+
+Action = RemoveDist | InstallDist | DiscardPath | RewriteFile | Repoint | MovePython
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

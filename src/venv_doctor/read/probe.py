@@ -27,6 +27,7 @@ import sysconfig
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from packaging.tags import Tag
@@ -202,34 +203,41 @@ class Probe:
         return dict(self.markers)
 
 
-def probe_interpreter(layout: VenvLayout, *, timeout: float = DEFAULT_TIMEOUT) -> Probe:
+def probe_interpreter(
+    layout: VenvLayout, *, timeout: float = DEFAULT_TIMEOUT, interpreter: Path | None = None
+) -> Probe:
     """Run the venv's interpreter once and return its ``Probe``.
 
     Never raises for an interpreter that cannot run: the probe is then
     derived from ``pyvenv.cfg`` and the running platform (``derived=True``).
+    ``interpreter`` runs another one for the venv instead (a base interpreter
+    the venv is about to move to).
     """
-    return start_probe(layout, timeout=timeout).result()
+    return start_probe(layout, timeout=timeout, interpreter=interpreter).result()
 
 
-def start_probe(layout: VenvLayout, *, timeout: float = DEFAULT_TIMEOUT) -> PendingProbe:
+def start_probe(
+    layout: VenvLayout, *, timeout: float = DEFAULT_TIMEOUT, interpreter: Path | None = None
+) -> PendingProbe:
     """Start the venv's interpreter and return at once; ``result()`` waits for its answer.
 
     The caller reads the venv meanwhile: the interpreter's start-up then costs
     no wall time.  ``timeout`` counts from now.
     """
-    return PendingProbe(layout, timeout)
+    return PendingProbe(layout, timeout, interpreter)
 
 
 class PendingProbe:
     """The probe of one venv's interpreter, running; ``result`` or ``cancel`` ends it."""
 
-    def __init__(self, layout: VenvLayout, timeout: float) -> None:
+    def __init__(self, layout: VenvLayout, timeout: float, interpreter: Path | None = None) -> None:
         self._layout, self._timeout = layout, timeout
+        self._interpreter = interpreter or layout.interpreter
         self._deadline = time.monotonic() + timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._failed: str | None = None
         self._probe: Probe | None = None
-        interpreter = layout.interpreter
+        interpreter = self._interpreter
         if layout.windows != (os.name == "nt"):
             kind = "Windows" if layout.windows else "POSIX"
             self._failed = f"a {kind} venv cannot be run on {sys.platform}"
@@ -257,9 +265,9 @@ class PendingProbe:
                 self._probe = derive_probe(layout, reason=facts)
             else:
                 try:
-                    self._probe = probe_from_facts(facts, interpreter=str(layout.interpreter))
+                    self._probe = probe_from_facts(facts, interpreter=str(self._interpreter))
                 except (ValueError, KeyError, TypeError) as exc:
-                    reason = f"{layout.interpreter} gave an answer that could not be read: {exc}"
+                    reason = f"{self._interpreter} gave an answer that could not be read: {exc}"
                     self._probe = derive_probe(layout, reason=reason)
         return self._probe
 
@@ -273,7 +281,7 @@ class PendingProbe:
         """The probe's JSON facts, or the reason they could not be had."""
         if self._failed is not None or self._proc is None:
             return self._failed or "the probe did not start"
-        interpreter, proc = self._layout.interpreter, self._proc
+        interpreter, proc = self._interpreter, self._proc
         try:
             out, err = proc.communicate(timeout=max(self._deadline - time.monotonic(), 0.0))
         except subprocess.TimeoutExpired:

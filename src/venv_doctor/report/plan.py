@@ -8,6 +8,7 @@ from venv_doctor.plan.actions import (
     Action,
     DiscardPath,
     InstallDist,
+    MovePython,
     Plan,
     RemoveDist,
     Repoint,
@@ -35,6 +36,11 @@ def action_line(action: Action) -> str:
         return f"move {action.path} to the trash: {action.reason}"
     if isinstance(action, RewriteFile):
         return f"rewrite {action.path}: {action.reason}"
+    if isinstance(action, MovePython):
+        return (
+            f"move the venv from Python {action.old_version} to {action.new_version} "
+            f"({action.python}): {action.reason}"
+        )
     assert isinstance(action, Repoint)  # noqa: S101 - the union is closed
     return f"re-point the venv to {action.python}: {action.reason}"
 
@@ -66,6 +72,16 @@ def action_dict(action: Action) -> dict[str, Any]:
             "action": "rewrite",
             "path": action.path,
             "replacements": [list(pair) for pair in action.replacements],
+            "reason": action.reason,
+        }
+    if isinstance(action, MovePython):
+        return {
+            "action": "move-python",
+            "python": action.python,
+            "from": action.old_version,
+            "to": action.new_version,
+            "paths": list(action.old_libs),
+            "carried": [list(pair) for pair in action.carried],
             "reason": action.reason,
         }
     return {"action": "repoint", "python": action.python, "reason": action.reason}

@@ -201,9 +201,15 @@ EXPLANATIONS: dict[str, Explanation] = {
         fix="`venv-doctor fix` re-points the venv (`pyvenv.cfg` and the `python` links) to an "
         "installed interpreter of the version it was made for: the one given with "
         "`--python PATH`, else a `pythonX.Y` found on PATH, never another venv's; every "
-        "package stays, and `venv-doctor undo` takes it back. With no such Python installed, "
-        "install it, or recreate the venv for the new Python: `uv sync --frozen --python 3.12` "
-        "from a `uv.lock`, else `uv venv --python 3.12` and reinstall.",
+        "package stays, and `venv-doctor undo` takes it back. To go on with the new Python "
+        "instead, `venv-doctor fix --python 3.12` moves the venv to it in place, in one "
+        "transaction: the old `lib/python3.11` goes to the trash, every distribution is "
+        "installed again for 3.12 (from the lockfile when there is one, else the same "
+        "versions), files no distribution owns move along, and `venv-doctor undo` takes it "
+        "back to 3.11. A distribution with no wheel for 3.12 that cannot be built stops the "
+        "move before anything changes. Or recreate the venv: `uv sync --frozen --python 3.12` "
+        "from a `uv.lock`, else `uv venv --python 3.12` and reinstall. See "
+        "docs/how-to/after-a-python-upgrade.md.",
     ),
     "fix-interrupted": Explanation(
         meaning="The journal of a `venv-doctor fix` (or `undo`) has no end: the process was "

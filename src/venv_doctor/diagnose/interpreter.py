@@ -72,9 +72,9 @@ def _interpreter(snapshot: Snapshot) -> list[Finding]:
 
 _CHANGED_HINT = (
     "venv-doctor fix re-points it to a Python {version} on PATH, or to --python PATH; "
-    "with none installed, install Python {version}, or recreate the venv for the new "
-    "Python: uv sync --frozen --python {new} with a uv.lock, else uv venv --python {new} "
-    "and reinstall"
+    "venv-doctor fix --python {new} moves it to Python {new} instead, reinstalling every "
+    "package (or recreate the venv: uv sync --frozen --python {new} with a uv.lock, else "
+    "uv venv --python {new} and reinstall)"
 )
 
 

@@ -149,7 +149,7 @@ def plan_move(
     )
     reason = f"{', '.join(old_libs)} goes to the trash"
     if unowned:
-        reason += f", {counted(len(unowned), 'file')} no distribution owns move to {new_site}"
+        reason += f"; what no distribution owns ({counted(len(unowned), 'file')}) moves along"
     actions.append(
         MovePython(
             python=to.python,
@@ -185,7 +185,8 @@ def plan_move(
         why = (
             f"not wanted by {wanted.lockfile.name} {for_new}"
             if dropped and wanted is not None
-            else f"its launchers and data files are installed again {for_new}"
+            else f"its launchers and data files outside {', '.join(old_libs)} go too; "
+            f"the install {for_new} writes them again"
         )
         actions.append(
             RemoveDist(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +55,8 @@ def wheelhouse(
     folder = tmp_path_factory.mktemp("wheelhouse")
     for spec in catalogue.values():
         build_wheel(spec, folder)
+        for tag in spec.also_tags:
+            build_wheel(dataclasses.replace(spec, tag=tag, also_tags=()), folder)
     return folder
 
 

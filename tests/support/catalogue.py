@@ -52,6 +52,7 @@ def _spec(entry: Mapping[str, Any]) -> WheelSpec:
         requires=tuple(entry.get("requires", ())),
         wrong_record_hash=tuple(entry.get("wrong_record_hash", ())),
         tag=entry.get("tag", "py3-none-any"),
+        also_tags=tuple(entry.get("also_tags", ())),
     )
 
 

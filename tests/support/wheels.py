@@ -44,6 +44,8 @@ class WheelSpec:
     scripts: Mapping[str, bytes | str] = field(default_factory=dict)
     data: Mapping[str, bytes | str] = field(default_factory=dict)
     tag: str = "py3-none-any"
+    # The same wheel, built once more for each of these tags (other platforms).
+    also_tags: tuple[str, ...] = ()
     wrong_record_hash: tuple[str, ...] = ()
     summary: str = "A package built for venv-doctor's tests."
 

@@ -18,8 +18,10 @@ What uv and pip leave behind was observed with uv 0.13 and pip 23/26:
 from __future__ import annotations
 
 import os
+import platform
 import shlex
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -693,6 +695,30 @@ def test_base_interpreter_removed(tools: Tools, tmp_path: Path, maker: str) -> N
     assert missing, result.stdout
     assert {f["severity"] for f in missing} == {"error"}
     assert any(str(tmp_path / "base") in f["message"] for f in missing)
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or platform.machine() not in {"x86_64", "aarch64"},
+    reason="armlib has wheels for Linux on x86_64 and aarch64 only",
+)
+def test_wheel_synced_for_another_machine(tools: Tools, tmp_path: Path) -> None:
+    # uv sync --python-platform into the project's own venv, as a Dockerfile
+    # written for another architecture does.
+    other = "aarch64" if platform.machine() == "x86_64" else "x86_64"
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["armlib", "rufflike"])
+    tools.run_uv(
+        "sync", "--frozen", "--reinstall-package", "armlib", "--link-mode", "copy",
+        "--python-platform", f"{other}-manylinux_2_17", cwd=project,
+    )  # fmt: skip
+
+    result = check_json(venv)
+    assert result.exit_code == 1
+    (found,) = result.failing()
+    assert found["code"] == "interpreter-changed"
+    assert found["package"] == "armlib"
+    assert found["path"] == rel(venv, site_packages(venv) / "armlib-1.0.dist-info")
+    assert f"manylinux_2_17_{other}" in found["message"]
 
 
 def test_pyvenv_cfg_deleted(tools: Tools, tmp_path: Path) -> None:

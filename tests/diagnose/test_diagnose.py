@@ -313,3 +313,80 @@ def test_interpreter_changed_never_doubles_interpreter_missing(tmp_path):
     assert [f.code for f in venv.check()] == ["interpreter-missing"]
     assert _changed(venv, None) == []
     assert _changed(venv, "3.12.1") == []
+
+
+def _foreign(venv: FakeVenv, machine: str = "x86_64") -> list[Finding]:
+    from packaging.tags import cpython_tags
+
+    from venv_doctor.diagnose.interpreter import foreign_builds
+
+    platforms = [f"linux_{machine}", f"manylinux_2_17_{machine}", f"manylinux2014_{machine}"]
+    platforms += [f"manylinux_2_12_{machine}", f"manylinux2010_{machine}"]
+    tags = cpython_tags((3, 11), ["cp311"], platforms)
+    markers = {"platform_machine": machine, "platform_system": "Linux"}
+    return foreign_builds(
+        venv.snapshot(hashes=False), tags=tags, markers=markers, interpreter="bin/python"
+    )
+
+
+def _wheel(*tags: str) -> bytes:
+    lines = "".join(f"Tag: {tag}\n" for tag in tags)
+    return f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\n{lines}".encode()
+
+
+@pytest.mark.parametrize(
+    ("tags", "foreign"),
+    [
+        pytest.param(("cp311-cp311-manylinux_2_17_aarch64",), True, id="aarch64-on-x86_64"),
+        pytest.param(("cp311-cp311-macosx_11_0_universal2",), True, id="macos-on-linux"),
+        pytest.param(("cp311-cp311-win_amd64",), True, id="windows-on-linux"),
+        pytest.param(
+            ("cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64",), True, id="compressed"
+        ),
+        pytest.param(("cp311-cp311-manylinux_2_17_x86_64",), False, id="this-platform"),
+        pytest.param(("cp39-abi3-manylinux_2_17_x86_64",), False, id="abi3-this-platform"),
+        pytest.param(
+            ("cp311-cp311-manylinux_2_17_aarch64", "cp311-cp311-manylinux_2_17_x86_64"),
+            False,
+            id="one-tag-fits",
+        ),
+        pytest.param(("py3-none-any",), False, id="pure"),
+        pytest.param(("cp310-none-any",), False, id="pure-for-another-python"),
+        # The platform fits, the Python tag does not: a mislabelled WHEEL file.
+        pytest.param(("cp36-cp36m-manylinux2010_x86_64",), False, id="mislabelled"),
+        pytest.param(("not a tag",), False, id="unreadable-tag"),
+    ],
+)
+def test_interpreter_changed_for_a_distribution_built_for_another_platform(tmp_path, tags, foreign):
+    venv = FakeVenv(tmp_path / "venv")
+    meta = venv.install(
+        "numpylike", "2.3.5", {"numpylike/_core.so": b"\x7fELF"}, WHEEL=_wheel(*tags)
+    )
+    found = _foreign(venv)
+    if not foreign:
+        assert found == []
+        return
+    (one,) = found
+    assert (one.code, one.path, one.package, one.version, one.severity.value) == (
+        "interpreter-changed",
+        meta,
+        "numpylike",
+        "2.3.5",
+        "error",
+    )
+    assert "linux x86_64" in one.message
+    assert tags[0].split("-")[2].split(".")[0] in one.message
+
+
+def test_a_distribution_without_a_wheel_file_is_not_foreign(tmp_path):
+    venv = FakeVenv(tmp_path / "venv")
+    venv.install("demo", "1.0", {"demo/_core.so": b"\x7fELF"})
+    assert _foreign(venv, machine="aarch64") == []
+
+
+def test_foreign_builds_are_not_reported_when_the_interpreter_is_gone(tmp_path):
+    venv = FakeVenv(tmp_path / "venv")
+    venv.install("demo", "1.0", {"demo/_core.so": b"x"}, WHEEL=_wheel("cp311-cp311-win_amd64"))
+    (venv.scripts / "python").unlink()
+    (venv.scripts / "python").symlink_to(tmp_path / "gone" / "bin" / "python3.11")
+    assert _foreign(venv) == []

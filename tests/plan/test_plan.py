@@ -366,3 +366,30 @@ def test_a_stale_editable_whose_folder_is_gone_is_left_alone(venv, tmp_path):
     plan = make_plan(venv.snapshot(), findings, lock(tmp_path, app="1.0"), PlanOptions())
     assert plan.empty
     assert {f.code for f in plan.unresolved} == {"editable-target-missing", "local-project-stale"}
+
+
+def test_a_distribution_built_for_another_platform_is_reinstalled_not_repointed(venv, tmp_path):
+    meta = venv.install(
+        "demo",
+        "1.0",
+        {"demo/__init__.py": b"x", "demo/_core.so": b"\x7fELF"},
+        WHEEL=b"Wheel-Version: 1.0\nTag: cp311-cp311-manylinux_2_17_aarch64\n",
+    )
+    snapshot = venv.snapshot()
+    foreign = Finding(
+        code="interpreter-changed",
+        severity=Severity.ERROR,
+        package="demo",
+        version="1.0",
+        path=meta,
+        message="demo 1.0 is built for manylinux_2_17_aarch64",
+    )
+    for options in (PlanOptions(), PlanOptions(python="/usr/bin/python3.11")):
+        plan = make_plan(snapshot, [foreign], lock(tmp_path, demo="1.0"), options)
+        assert of(plan, Repoint) == []
+        [remove] = of(plan, RemoveDist)
+        assert remove.meta_dir == meta
+        assert "another platform" in remove.reason
+        [install] = of(plan, InstallDist)
+        assert (install.package, install.version) == ("demo", "1.0")
+        assert plan.unresolved == ()

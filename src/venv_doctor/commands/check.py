@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from venv_doctor.commands.config import load_settings
 from venv_doctor.diagnose.blind import without_guesses
 from venv_doctor.diagnose.findings import Finding, filter_findings, parse_code_list, sort_key
-from venv_doctor.diagnose.interpreter import changed
+from venv_doctor.diagnose.interpreter import changed, foreign_builds, repoints
 from venv_doctor.diagnose.leftovers import with_lock
 from venv_doctor.diagnose.run import Diagnosis
 from venv_doctor.read.installed import InstalledDist
@@ -99,10 +99,6 @@ def _fails(findings: Sequence[Finding]) -> bool:
     return any(finding.fails for finding in findings)
 
 
-# Findings fix acts on by re-pointing the venv to a base interpreter it looks for itself.
-_REPOINTED = frozenset({"interpreter-missing", "interpreter-changed"})
-
-
 def _repair(
     snapshot: Snapshot, findings: Sequence[Finding], wanted: WantedSet | None
 ) -> tuple[str, int]:
@@ -111,7 +107,7 @@ def _repair(
     ``("fix", 0)`` when its plan acts, ``("purge", n)`` when only ``--purge-orphans``
     makes it act (on ``n`` paths), ``("none", 0)`` when fix could do nothing.
     """
-    if any(finding.code in _REPOINTED for finding in findings):
+    if any(repoints(finding) for finding in findings):
         return "fix", 0  # fix looks for a base interpreter of its own, on PATH
     from venv_doctor.diagnose.lock import preserved_packages
     from venv_doctor.plan.actions import PlanOptions
@@ -244,7 +240,17 @@ def run_check(
             finally:
                 reading.close()
             findings: list[Finding] = diagnosis.finish(snapshot) + later
-            findings += changed(snapshot, runs=_runs(probe), interpreter=probe.interpreter)
+            other_python = changed(snapshot, runs=_runs(probe), interpreter=probe.interpreter)
+            findings += other_python
+            if not other_python and not probe.derived:
+                # What the interpreter runs on, from its probe; with another
+                # Python every compiled distribution is replaced anyway.
+                findings += foreign_builds(
+                    snapshot,
+                    tags=probe.tags,
+                    markers=probe.markers,
+                    interpreter=probe.interpreter,
+                )
             if wanted is not None:
                 findings = with_lock(findings, wanted)
     finally:

@@ -29,13 +29,13 @@ from venv_doctor.apply.transaction import Transaction
 from venv_doctor.apply.wheel_errors import WheelError
 from venv_doctor.commands.check import Checked, LockOptions, run_check
 from venv_doctor.commands.python_move import plan_python_move
+from venv_doctor.diagnose.interpreter import repoints
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.lockfiles.wanted import WantedSet
 from venv_doctor.plan.actions import InstallDist, MovePython, Plan, PlanOptions
 from venv_doctor.plan.leftovers import needs_wheel_contents
 from venv_doctor.plan.make import make_plan
-from venv_doctor.plan.moved import REPOINTED
 from venv_doctor.plan.spare import spare_wheel_files
 from venv_doctor.read.journal import JSONValue
 from venv_doctor.read.layout import VenvLayout, read_layout
@@ -329,7 +329,7 @@ def _base_interpreter(
             )
     if chosen is not None and layout.version is not None and moves(layout, chosen):
         return chosen
-    if not any(f.code in REPOINTED for f in before.findings):
+    if not any(repoints(f) for f in before.findings):
         return None
     if chosen is not None:
         return chosen

@@ -194,10 +194,18 @@ EXPLANATIONS: dict[str, Explanation] = {
         "`3.13t` for a `3.13` venv). It does not look in the venv's `lib/pythonX.Y/site-packages`, "
         "so none of the installed packages imports. `check` reads the version from the probe "
         "of the interpreter, or (when it cannot run) from the name of the file the `python` "
-        "links end at.",
+        "links end at. Reported about one distribution (its path the `.dist-info` folder): the "
+        "interpreter runs on another platform or architecture than the distribution was built "
+        "for; its `WHEEL` file names only platforms (`manylinux_2_17_aarch64`, "
+        "`macosx_11_0_arm64`, `win_amd64`) none of which the interpreter supports, as its probe "
+        "says, so its compiled modules cannot load. Pure Python wheels (`py3-none-any`) and "
+        "`universal2` or `abi3` wheels for the right machine are fine.",
         arises="The venv was made from an unversioned `python3` (with `python -m venv` or "
         "`uv venv`) that a package manager later pointed at a newer Python: `brew upgrade`, "
-        "`pyenv global 3.12`, a distribution upgrade.",
+        "`pyenv global 3.12`, a distribution upgrade. For one distribution: a project folder "
+        "and its `.venv` carried (or mounted into a container) from an arm64 machine to an "
+        "x86_64 one, a venv filled under Rosetta, or `uv pip install --python-platform` / "
+        "`uv sync --python-platform` into the venv by mistake.",
         fix="`venv-doctor fix` re-points the venv (`pyvenv.cfg` and the `python` links) to an "
         "installed interpreter of the version it was made for: the one given with "
         "`--python PATH`, else a `pythonX.Y` found on PATH, never another venv's; every "
@@ -209,7 +217,9 @@ EXPLANATIONS: dict[str, Explanation] = {
         "back to 3.11. A distribution with no wheel for 3.12 that cannot be built stops the "
         "move before anything changes. Or recreate the venv: `uv sync --frozen --python 3.12` "
         "from a `uv.lock`, else `uv venv --python 3.12` and reinstall. See "
-        "docs/how-to/after-a-python-upgrade.md.",
+        "docs/how-to/after-a-python-upgrade.md. About one distribution, `venv-doctor fix` "
+        "reinstalls it for the interpreter's platform, from the lockfile's wheel for it (else "
+        "the same version from the index); `uv sync --frozen` does the same.",
     ),
     "fix-interrupted": Explanation(
         meaning="The journal of a `venv-doctor fix` (or `undo`) has no end: the process was "

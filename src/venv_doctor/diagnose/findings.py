@@ -131,7 +131,8 @@ CODES: dict[str, CodeInfo] = _codes(
     CodeInfo(
         code="interpreter-changed",
         severity=Severity.ERROR,
-        summary="bin/python runs another Python (X.Y or ABI) than the venv was made for.",
+        summary="bin/python runs another Python (X.Y or ABI) than the venv was made for, "
+        "or on another platform than a distribution was built for.",
     ),
     CodeInfo(
         code="fix-interrupted",

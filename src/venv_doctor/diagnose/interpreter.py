@@ -1,11 +1,15 @@
 """interpreter-missing: the base interpreter the venv runs on is gone;
-interpreter-changed: it is there but runs another Python than the venv was made for."""
+interpreter-changed: it is there but runs another Python than the venv was made for,
+or on another platform than its compiled distributions were built for."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
-from venv_doctor.diagnose._make import finding
+from packaging.tags import Tag, parse_tag
+
+from venv_doctor.diagnose._make import finding, reinstall_hint
 from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
 from venv_doctor.read.snapshot import Snapshot
@@ -119,3 +123,66 @@ def changed(snapshot: Snapshot, *, runs: str | None, interpreter: str) -> list[F
             hint=_CHANGED_HINT.format(version=made, new=runs),
         )
     ]
+
+
+def repoints(found: Finding) -> bool:
+    """Whether ``found`` is about the venv's interpreter, which ``fix`` re-points.
+
+    An ``interpreter-changed`` finding about one distribution (built for
+    another platform) is not: another interpreter of the same X.Y would not
+    load it either; that distribution is reinstalled instead.
+    """
+    return found.code == "interpreter-missing" or (
+        found.code == "interpreter-changed" and found.package is None
+    )
+
+
+def foreign_builds(
+    snapshot: Snapshot, *, tags: Iterable[Tag], markers: Mapping[str, str], interpreter: str
+) -> list[Finding]:
+    """interpreter-changed: compiled distributions built for another platform than bin/python's.
+
+    ``tags`` are the tags the probe of ``interpreter`` supports, ``markers``
+    its marker environment.  A distribution is foreign when its WHEEL file
+    names platforms only (no ``any``) and none of them is among the
+    interpreter's: an aarch64 wheel on x86_64, a macOS wheel on Linux.  uv
+    compares the WHEEL tags with the interpreter's the same way and reinstalls
+    what does not fit (uv-installer ``satisfies.rs``, ``read_tags``); another
+    X.Y or ABI on the right platform is the venv-level finding's (``changed``),
+    and a WHEEL file whose Python tag alone is off (a mislabelled wheel) is not
+    reported: a reinstall would give the same file again.
+    """
+    if _interpreter(snapshot):
+        return []
+    platforms = {tag.platform for tag in tags}
+    machine = markers.get("platform_machine") or "?"
+    system = (markers.get("platform_system") or markers.get("sys_platform") or "?").lower()
+    link = snapshot.interpreter.python_link or "bin/python"
+    found: list[Finding] = []
+    for dist in snapshot.dists:
+        built_for = _platforms(dist.wheel_tags)
+        if not built_for or "any" in built_for or built_for & platforms:
+            continue
+        found.append(
+            finding(
+                "interpreter-changed",
+                f"{dist.label} is built for {', '.join(sorted(built_for))}, but {link} "
+                f"({snapshot.interpreter.python_real or interpreter}) runs on {system} "
+                f"{machine}: its compiled modules cannot load",
+                dist=dist,
+                path=dist.meta_dir,
+                hint=reinstall_hint(dist),
+            )
+        )
+    return found
+
+
+def _platforms(wheel_tags: Iterable[str]) -> set[str]:
+    """The platforms the WHEEL file's tags name (compressed tag sets expanded)."""
+    platforms: set[str] = set()
+    for raw in wheel_tags:
+        try:
+            platforms.update(tag.platform for tag in parse_tag(raw))
+        except ValueError:
+            continue  # not a tag: says nothing about the platform
+    return platforms

@@ -29,6 +29,7 @@ from packaging.version import InvalidVersion, Version
 from venv_doctor.diagnose.claims import claimed_paths
 from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
+from venv_doctor.diagnose.interpreter import repoints
 from venv_doctor.diagnose.leftovers import pip_stashes
 from venv_doctor.lockfiles.wanted import WantedDist, WantedSet, from_direct_url
 from venv_doctor.plan.actions import (
@@ -42,7 +43,6 @@ from venv_doctor.plan.actions import (
 )
 from venv_doctor.plan.leftovers import empty_package_folders, remnants, with_emptied_folders
 from venv_doctor.plan.moved import (
-    REPOINTED,
     move_pairs,
     moved_source_only,
     relocations,
@@ -66,6 +66,9 @@ DAMAGE = frozenset(
         # alone, makes the install what a fresh sync would give.
         "local-project-stale",
         "uv-cache-info-invalid",
+        # About one distribution (its path the dist-info): built for another
+        # platform; reinstalled for this one.  About bin/python: a re-point.
+        "interpreter-changed",
     }
 )
 PURGE_REASON = "belongs to no distribution (--purge-orphans)"
@@ -138,7 +141,7 @@ def make_plan(
         for f in findings
         if f.fails
         and f.code not in _NOT_ACTED_ON
-        and f.code not in REPOINTED
+        and not repoints(f)
         and not done.addresses(f, index, wanted is not None)
         and not _loose_files_go(snapshot, f, staying_owned, done)
     )
@@ -171,7 +174,7 @@ def _damaged(findings: Sequence[Finding], index: Index) -> dict[str, str]:
     }
     damaged: dict[str, str] = {}
     for finding in findings:
-        if finding.code not in DAMAGE or finding.path is None:
+        if finding.code not in DAMAGE or finding.path is None or repoints(finding):
             continue
         for meta_dir in _metas_of(finding.path, index):
             if finding.code != "local-project-stale" or meta_dir not in pointless:
@@ -317,6 +320,8 @@ def _why(
         return f"duplicate of the {dist.name} that stays"
     if damaged.get(dist.meta_dir) == "local-project-stale":
         return "its source changed since it was built: rebuilt, as uv sync would"
+    if damaged.get(dist.meta_dir) == "interpreter-changed":
+        return "built for another platform: reinstalled for this interpreter's"
     if dist.meta_dir in damaged:
         return f"damaged ({damaged[dist.meta_dir]}), reinstalled"
     if not _version_equal(dist.version, version):

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from venv_doctor.diagnose.findings import Finding
 from venv_doctor.diagnose.index import Index
+from venv_doctor.diagnose.interpreter import repoints
 from venv_doctor.lockfiles.wanted import WantedDist
 from venv_doctor.plan.actions import (
     PlanOptions,
@@ -118,17 +119,13 @@ def _old_root(interpreter: str, windows: bool) -> str | None:
     return posixpath.dirname(scripts)
 
 
-# The findings a re-point to a base interpreter of the venv's own version resolves.
-REPOINTED = frozenset({"interpreter-missing", "interpreter-changed"})
-
-
 def repoint_action(
     snapshot: Snapshot,
     findings: Iterable[Finding],
     options: PlanOptions,
     unresolved: list[Finding],
 ) -> Repoint | None:
-    missing = [f for f in findings if f.code in REPOINTED]
+    missing = [f for f in findings if repoints(f)]
     if not missing:
         return None
     if options.python is None:

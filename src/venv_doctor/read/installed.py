@@ -43,6 +43,8 @@ class InstalledDist:
     RECORD is missing or lists none of its own files (then nothing else says
     which import names are its).  ``entry_scripts`` are the console and GUI
     scripts entry_points.txt declares: the launchers an installer writes.
+    ``wheel_tags`` are the ``Tag:`` lines of a dist-info's WHEEL file, as
+    written (possibly compressed: ``cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64``).
     """
 
     name: NormalizedName
@@ -60,6 +62,7 @@ class InstalledDist:
     direct_url: dict[str, Any] | None = None
     top_level: tuple[str, ...] = ()
     entry_scripts: tuple[str, ...] = ()
+    wheel_tags: tuple[str, ...] = ()
     unreadable: tuple[Unreadable, ...] = field(default=())
 
     @property
@@ -156,6 +159,15 @@ def parse_entry_scripts(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def parse_wheel_tags(text: str) -> tuple[str, ...]:
+    """The ``Tag:`` values of a WHEEL file (RFC 822 style headers, one tag a line)."""
+    return tuple(
+        value.strip()
+        for key, sep, value in (line.partition(":") for line in text.splitlines())
+        if sep and key.strip().lower() == "tag" and value.strip()
+    )
+
+
 def _lines(text: str | None) -> tuple[str, ...]:
     return tuple(line.strip() for line in (text or "").splitlines() if line.strip())
 
@@ -218,6 +230,7 @@ def read_distribution(site_path: str, site_rel: str, entry_name: str) -> Install
     problems: tuple[RecordProblem, ...] = ()
     top_level: tuple[str, ...] = ()
     entry_scripts: tuple[str, ...] = ()
+    wheel_tags: tuple[str, ...] = ()
     if kind == "dist-info":
         text = folder.read("RECORD")
         if text is not None:
@@ -229,6 +242,8 @@ def read_distribution(site_path: str, site_rel: str, entry_name: str) -> Install
             top_level = _lines(folder.read("top_level.txt"))
         points = folder.read("entry_points.txt")
         entry_scripts = parse_entry_scripts(points) if points else ()
+        wheel = folder.read("WHEEL")
+        wheel_tags = parse_wheel_tags(wheel) if wheel else ()
     elif kind == "egg-info":
         text = folder.read("installed-files.txt")
         if text is not None:
@@ -253,6 +268,7 @@ def read_distribution(site_path: str, site_rel: str, entry_name: str) -> Install
         direct_url=_direct_url(folder),
         top_level=top_level,
         entry_scripts=entry_scripts,
+        wheel_tags=wheel_tags,
         unreadable=tuple(folder.unreadable),
     )
 

@@ -343,57 +343,40 @@ def test_what_the_locked_wheel_writes_is_never_purged_as_an_orphan(
     assert_same_state(installed_state(venv), expected)
 
 
-# -- killed between the installer's own files: REQUESTED written, INSTALLER not -------
+# -- killed between the installer's own files ------------------------------------------
 
 
-def test_a_uv_sync_killed_before_installer_leaves_an_unlisted_requested(
-    tools: Tools, tmp_path: Path
+@pytest.mark.parametrize(
+    ("renaming", "says"),
+    [
+        # REQUESTED written, INSTALLER's temporary file not renamed yet.
+        pytest.param("INSTALLER", "does not list the REQUESTED beside it", id="installer"),
+        # The first of uv's own files: only its temporary file is there.
+        pytest.param("REQUESTED", "holds uv's temporary file .tmp", id="requested"),
+    ],
+)
+def test_a_uv_sync_killed_among_its_own_metadata_files_is_reinstalled(
+    tools: Tools, tmp_path: Path, renaming: str, says: str
 ) -> None:
-    # deplow declares no script, so no missing launcher gives this state away: uv
-    # writes REQUESTED, then INSTALLER through a temporary file, then RECORD; killed
-    # as it renames the temporary file to INSTALLER, the dist-info holds REQUESTED,
-    # the temporary file and the RECORD the wheel shipped, which lists neither.
+    # deplow declares no script, so no missing launcher gives these states away:
+    # uv writes REQUESTED and INSTALLER each through a temporary file renamed
+    # into place, then RECORD; killed at one of those renames, the dist-info
+    # holds the wheel's own RECORD, which lists none of uv's files.
     project = tmp_path / "proj"
     venv = tools.uv_project(project, ["deplow"])
     expected = fresh_sync_state(tools, project, tmp_path)
     meta = site_packages(venv) / "deplow-1.0.dist-info"
-    killed_uv_at_rename(tools, project, venv, meta / "INSTALLER")
-    assert (meta / "REQUESTED").exists()
-    assert not (meta / "INSTALLER").exists()
+    killed_uv_at_rename(tools, project, venv, meta / renaming)
+    left = {p.name for p in meta.iterdir()}
+    assert not {renaming, "INSTALLER"} & left
+    assert [name for name in left if name.startswith(".tmp")]
     assert b"REQUESTED" not in (meta / "RECORD").read_bytes()
     assert_in_sync(tools, project)  # uv sees nothing to do
 
     checked = check_json(venv)
     assert checked.exit_code == 1
     found = checked.at("dist-info-incomplete", rel(venv, meta))
-    assert "does not list the REQUESTED beside it" in found["message"]
-
-    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
-    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
-    assert "reinstall deplow 1.0 from uv.lock" in fixed.stdout
-    assert_healthy(venv)
-    assert_in_sync(tools, project)
-    assert_same_state(installed_state(venv), expected)
-
-
-def test_a_uv_sync_killed_before_requested_leaves_only_its_temporary_file(
-    tools: Tools, tmp_path: Path
-) -> None:
-    # Killed as it renames REQUESTED into place, the first of its own files: the
-    # dist-info holds the wheel's files and RECORD, and uv's temporary file.
-    project = tmp_path / "proj"
-    venv = tools.uv_project(project, ["deplow"])
-    expected = fresh_sync_state(tools, project, tmp_path)
-    meta = site_packages(venv) / "deplow-1.0.dist-info"
-    killed_uv_at_rename(tools, project, venv, meta / "REQUESTED")
-    (temp,) = (p.name for p in meta.iterdir() if p.name.startswith(".tmp"))
-    assert not {"REQUESTED", "INSTALLER"} & {p.name for p in meta.iterdir()}
-    assert_in_sync(tools, project)  # uv sees nothing to do
-
-    checked = check_json(venv)
-    assert checked.exit_code == 1
-    found = checked.at("dist-info-incomplete", rel(venv, meta))
-    assert f"holds uv's temporary file {temp}" in found["message"]
+    assert says in found["message"]
 
     fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
     assert fixed.exit_code == 0, fixed.stdout + fixed.stderr

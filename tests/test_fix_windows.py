@@ -93,6 +93,39 @@ def _healthy(venv: Path, project: Path) -> None:
     assert result.failing() == []
 
 
+def test_the_file_system_refuses_what_windows_refuses(windows: Windows) -> None:
+    package = windows.root / "package"
+    (package / "sub").mkdir(parents=True)
+    held = package / "sub" / "held.so"
+    held.write_bytes(b"loaded")
+    (package / "sub" / "free.py").write_text("", encoding="utf-8")
+    holder = windows.holders.opening(held)
+
+    for refused in (
+        held.unlink,
+        lambda: held.open("r+b"),
+        lambda: os.truncate(held, 0),
+        lambda: package.rename(windows.root / "elsewhere"),
+        lambda: (package / "sub").rename(windows.root / "elsewhere"),
+    ):
+        with pytest.raises(PermissionError):
+            refused()
+    (package / "sub" / "free.py").unlink()  # a file nobody holds goes as usual
+
+    moved = windows.root / "moved.so"
+    held.rename(moved)  # the file itself moves; its holder keeps it
+    package.rename(windows.root / "elsewhere")  # and then its folder can
+    replacement = windows.root / "new.so"
+    replacement.write_bytes(b"new")
+    with pytest.raises(PermissionError):
+        replacement.replace(moved)  # nothing replaces a file in use
+    assert moved.read_bytes() == b"loaded"
+
+    holder.stop()
+    replacement.replace(moved)
+    moved.unlink()
+
+
 # -- ruff: a running program ---------------------------------------------------------
 
 

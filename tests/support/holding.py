@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
+import sys
 import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,6 +176,11 @@ class Holders:
 
     def importing(self, venv: Path, module: str) -> Holder:
         return self._keep(Holder.importing(venv, module))
+
+    def opening(self, path: Path) -> Holder:
+        """A Python that has ``path`` open for reading."""
+        script = "import sys\nf = open(sys.argv[1], 'rb')\nprint('ready', flush=True)\n"
+        return self._keep(Holder([sys.executable, "-c", script + "sys.stdin.read()\n", str(path)]))
 
     def _keep(self, holder: Holder) -> Holder:
         self._started.append(holder)

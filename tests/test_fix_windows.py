@@ -312,6 +312,33 @@ def test_trash_clean_keeps_a_file_in_use_and_says_why(windows: Windows) -> None:
     assert not any(p.is_file() for p in trash.rglob("*"))
 
 
+def test_undo_refused_by_a_file_in_use_in_the_trash_says_who_and_loses_nothing(
+    windows: Windows,
+) -> None:
+    _, venv, ruff = _ruff_removed_while_running(windows)
+    ruff.stop()
+    trash = venv / ".venv-doctor" / "trash"
+    (package,) = trash.glob("*/lib/python3.11/site-packages/ruffexe")
+    # Someone opened a file of a folder the fix moved whole, in the trash.
+    reader = windows.holders.opening(package / "__init__.py")
+    before = content_digest(venv)
+    kept = sorted(str(p.relative_to(trash)) for p in trash.rglob("*"))
+
+    refused = windows.venv_doctor("undo", venv)
+
+    assert refused.exit_code == 2, refused.output
+    assert "ruffexe" in refused.stderr
+    assert f"pid {reader.pid}" in refused.stderr, refused.stderr
+    assert "lsattr" not in refused.stderr
+    assert "rolled back" in refused.stderr
+    assert content_digest(venv) == before
+    assert sorted(str(p.relative_to(trash)) for p in trash.rglob("*")) == kept
+
+    reader.stop()
+    assert windows.venv_doctor("undo", venv).exit_code == 0
+    assert (venv / "bin" / "ruffexe").is_file()
+
+
 def test_undo_while_the_trash_holds_a_file_in_use(windows: Windows) -> None:
     project, venv, holder = _polars_uninstalled_while_imported(windows)
     broken = installed_state(venv)

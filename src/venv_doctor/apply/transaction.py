@@ -472,14 +472,22 @@ class Transaction(PreparedSteps, PiecewiseMoves):
             raise  # a step within this one (a folder moved entry by entry) failed: as it said
         except Exception as exc:
             target = self.path(record.path)
-            raise self._refuse(record.OP, target, exc, seq=record.seq) from exc
+            # A restore moves a trash entry: who holds something in it matters too.
+            also = (trash_path(self.root, record.trash),) if isinstance(record, Restore) else ()
+            raise self._refuse(record.OP, target, exc, seq=record.seq, also=also) from exc
 
     def _refuse(
-        self, op: str, target: VenvPath, exc: BaseException, *, seq: int | None = None
+        self,
+        op: str,
+        target: VenvPath,
+        exc: BaseException,
+        *,
+        seq: int | None = None,
+        also: tuple[str, ...] = (),
     ) -> TransactionError:
         """Mark the transaction failed and describe why, naming any process holding the file."""
         error = transaction_error(
-            "could not " + VERBS[op].format(target.rel), path=Path(target.path), exc=exc
+            "could not " + VERBS[op].format(target.rel), path=Path(target.path), exc=exc, also=also
         )
         if seq is not None:
             error.step = Step(txn=self.id, seq=seq, op=op, path=target.rel)

@@ -287,6 +287,35 @@ def test_upgrade_stopped_at_a_loaded_extension_keeps_the_new_version(windows: Wi
     holder.stop()
 
 
+def test_pip_uninstall_polars_while_imported_then_fix(windows: Windows) -> None:
+    tools = windows.tools
+    venv = tools.make_pip_venv(windows.root / "venv", "polarsext==1.0", "ruffexe")
+    holder = windows.holders.importing(venv, "polarsext")
+    # pip stashes the folder: the rename is refused, so it copies and deletes, and
+    # stops at the loaded module with the old files half gone and a stash beside them.
+    failed = tools.pip(venv, "uninstall", "-y", "polarsext", check=False)
+    assert failed.returncode != 0
+    assert "PermissionError" in failed.stderr, failed.stderr
+    assert tools.pip_install(venv, "polarsext==2.0", check=False).returncode != 0
+    site = site_packages(venv)
+    assert any(p.name.startswith("~") for p in site.iterdir())
+    requirements = windows.root / "requirements.txt"
+    requirements.write_text("polarsext==2.0\nruffexe==0.5.0\n", encoding="utf-8")
+
+    fixed = windows.venv_doctor("fix", "--from", requirements, venv)
+
+    assert fixed.exit_code == 0, fixed.output
+    assert holder.alive()
+    assert not any(p.name.startswith("~") for p in site.iterdir())
+    new = tools.run(venv / "bin" / "python", "-c", "import polarsext; print(polarsext.__version__)")
+    assert new.stdout.strip() == "2.0"
+    dry = tools.uv_pip_install(venv, "polarsext==2.0", "ruffexe==0.5.0", "--dry-run")
+    assert "Would make no changes" in dry.stderr, dry.stderr
+    result = check_json(venv, "--from", requirements)
+    assert result.exit_code == 0, result.stdout
+    holder.stop()
+
+
 # -- the trash while a file in it is in use ------------------------------------------
 
 

@@ -21,6 +21,8 @@ folder (``mfusepy`` over libfuse 3) that refuses what Windows refuses:
   reaches Rust and Python); renaming it elsewhere works.
 - a folder that holds a file in use below it cannot be renamed (``EACCES``);
   removing it fails anyway, as it is not empty.
+- there are no hard links (``EPERM``): installers and venv-doctor fall back
+  to copies and exclusive creates, as on file systems without them.
 
 FUSE tells the server about a ``close`` asynchronously, so a refused request
 first waits briefly for releases on their way.  The mount lives in a child
@@ -188,7 +190,7 @@ def _make_operations(backing: str) -> Any:
         # -- everything else passes through ---------------------------------------------
 
         def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
-            info = os.lstat(self._full(path))
+            info = os.fstat(fh) if fh is not None else os.lstat(self._full(path))
             keys = ("st_mode", "st_ino", "st_nlink", "st_uid", "st_gid", "st_size")
             attrs: dict[str, Any] = {key: getattr(info, key) for key in keys}
             for key in ("st_atime_ns", "st_mtime_ns", "st_ctime_ns"):
@@ -228,8 +230,11 @@ def _make_operations(backing: str) -> Any:
             return 0
 
         def link(self, target: str, source: str) -> int:
-            os.link(self._full(source), self._full(target))
-            return 0
+            # libfuse's high-level API knows a file by its path: a file opened
+            # under one name, linked under another and then unlinked under the
+            # first could no longer be stat'ed through its descriptor (ESTALE).
+            # No hard links, then, as on a file system without them.
+            raise mfusepy.FuseOSError(errno.EPERM)
 
         def mknod(self, path: str, mode: int, dev: int) -> int:
             os.mknod(self._full(path), mode, dev)

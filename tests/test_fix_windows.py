@@ -34,7 +34,7 @@ from tests.test_fix import (
     installed_state,
 )
 from tests.test_fix_faults import fail_at, fix_here
-from venv_doctor.apply import Step, TransactionError
+from venv_doctor.apply import Step, Transaction, TransactionError, VenvLock
 
 pytestmark = pytest.mark.slow
 
@@ -187,6 +187,24 @@ def test_ruff_put_back_is_reinstalled_while_the_old_binary_runs(
     assert_same_state(installed_state(venv), expected)
     assert_in_sync(tools, project)
     _healthy(venv, project)
+    holder.stop()
+
+
+def test_a_running_program_is_replaced_beside_it_never_written(windows: Windows) -> None:
+    tools = windows.tools
+    venv = tools.make_uv_venv(windows.root / "venv")
+    tools.uv_pip_install(venv, "ruffexe")
+    program = venv / "bin" / "ruffexe"
+    holder = windows.holders.running(program)
+    before = (os.stat(program).st_ino, _sha256(program))
+
+    with VenvLock(venv) as lock, Transaction(lock, description="replace") as txn:
+        txn.replace("bin/ruffexe", data=b"#!/bin/sh\necho new\n", mode=0o755)
+
+    assert holder.alive()
+    assert program.read_bytes() == b"#!/bin/sh\necho new\n"
+    (old,) = (venv / ".venv-doctor" / "trash" / txn.id).rglob("ruffexe")
+    assert (os.stat(old).st_ino, _sha256(old)) == before
     holder.stop()
 
 

@@ -275,7 +275,7 @@ def trash_clean(ctx: click.Context, /, **params: Any) -> None:
 
     def work() -> int:
         from venv_doctor.commands.trash import run_clean
-        from venv_doctor.report.trash import clean_line
+        from venv_doctor.report.trash import clean_line, kept_lines
 
         report = run_clean(
             _layout(params), keep_last=params["keep_last"], on_rolled_back=_rolled_back
@@ -283,7 +283,9 @@ def trash_clean(ctx: click.Context, /, **params: Any) -> None:
         click.echo(clean_line(report))
         for error in report.errors:
             click.echo(f"could not delete: {error}", err=True)
-        return EXIT_OK if not report.errors else EXIT_FINDINGS
+        for line in kept_lines(report):
+            click.echo(line, err=True)
+        return EXIT_OK if not report.errors and not report.kept else EXIT_FINDINGS
 
     _exit(ctx, work)
 

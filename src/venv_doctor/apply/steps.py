@@ -100,8 +100,12 @@ VERBS = {
 
 
 def transaction_error(
-    message: str, *, path: Path | None, exc: BaseException | None
+    message: str, *, path: Path | None, exc: BaseException | None, also: tuple[str, ...] = ()
 ) -> TransactionError:
+    """The error for ``message`` caused by ``exc``, naming who holds ``path`` (or ``also``).
+
+    ``also`` are more paths the step touches (the trash entry a restore moves).
+    """
     os_error = exc if isinstance(exc, OSError) else None
     if os_error is None and isinstance(exc, VenvDoctorError) and exc.__cause__ is not None:
         os_error = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
@@ -115,7 +119,7 @@ def transaction_error(
             path = Path(os.fsdecode(os_error.filename))
         message = f"{message}: {reason}"
         if os_error.errno in _BUSY and path is not None:
-            holders = find_holders([str(path)])
+            holders = find_holders([str(path), *also])
             hint = _busy_hint(holders)
         elif os_error.errno == errno.ENOSPC:
             hint = "free some disk space and run the command again"

@@ -9,7 +9,9 @@ the block, a failing step or ``KeyboardInterrupt`` rolls back every step in
 reverse order; a crash leaves a journal that ``recover`` rolls back.  Nothing
 is ever written into an existing file: it may be a hard link shared with uv's
 cache and other venvs.  It is moved to the trash, and a new file takes its
-place.  On success the trash is kept, so ``undo`` can revert the transaction.
+place.  A folder Windows refuses to move (a file below it is in use) goes
+entry by entry (``piecewise``).  On success the trash is kept, so ``undo``
+can revert the transaction.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from venv_doctor.apply.durable import UNFINISHED, make_durable, roll_back_record
 from venv_doctor.apply.journal import JournalWriter, new_txn_id, now_iso
 from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.owner import adopt
+from venv_doctor.apply.piecewise import PiecewiseMoves
 from venv_doctor.apply.prepared import PreparedSteps
 from venv_doctor.apply.steps import (
     VERBS,
@@ -67,7 +70,7 @@ from venv_doctor.words import counted
 T = TypeVar("T")
 
 
-class Transaction(PreparedSteps):
+class Transaction(PreparedSteps, PiecewiseMoves):
     """All-or-nothing changes to the venv whose lock is held; see the module docstring.
 
     ``description`` and ``plan`` (any JSON) are journalled for ``trash list``
@@ -237,11 +240,8 @@ class Transaction(PreparedSteps):
             if not stat.S_ISREG(mode):
                 self._inside.clear()  # a folder or link moves: paths may resolve elsewhere
             seq = self._next_seq()
-            slot = self._slots.take(target.rel, seq)
-            self._step(
-                Move(seq=seq, path=target.rel, trash=slot),
-                lambda: self._trash(target, slot),
-            )
+            move = Move(seq=seq, path=target.rel, trash=self._slots.take(target.rel, seq))
+            self._step(move, lambda: self._move_out(target, move))
             return True
 
     def remove_all(self, rels: Iterable[str], *, missing_ok: bool = False) -> int:
@@ -274,14 +274,14 @@ class Transaction(PreparedSteps):
             writer.append_all(move for move, _ in batch)
             self._records.extend(move for move, _ in batch)
             for move, target in batch:
-                self._run(move, partial(self._trash_if_there, target, move.trash, missing_ok))
+                self._run(move, partial(self._trash_if_there, target, move, missing_ok))
             return len(batch)
 
-    def _trash_if_there(self, target: VenvPath, slot: str, missing_ok: bool) -> None:
+    def _trash_if_there(self, target: VenvPath, move: Move, missing_ok: bool) -> None:
         # An earlier move in the batch may have taken it along (its folder).
         if missing_ok and not os.path.lexists(target.path):
             return
-        self._trash(target, slot)
+        self._move_out(target, move)
 
     def create(
         self,
@@ -468,16 +468,26 @@ class Transaction(PreparedSteps):
             if self._on_step is not None:
                 self._on_step(Step(txn=self.id, seq=record.seq, op=record.OP, path=record.path))
             return effect()
+        except TransactionError:
+            raise  # a step within this one (a folder moved entry by entry) failed: as it said
         except Exception as exc:
             target = self.path(record.path)
-            raise self._refuse(record.OP, target, exc, seq=record.seq) from exc
+            # A restore moves a trash entry: who holds something in it matters too.
+            also = (trash_path(self.root, record.trash),) if isinstance(record, Restore) else ()
+            raise self._refuse(record.OP, target, exc, seq=record.seq, also=also) from exc
 
     def _refuse(
-        self, op: str, target: VenvPath, exc: BaseException, *, seq: int | None = None
+        self,
+        op: str,
+        target: VenvPath,
+        exc: BaseException,
+        *,
+        seq: int | None = None,
+        also: tuple[str, ...] = (),
     ) -> TransactionError:
         """Mark the transaction failed and describe why, naming any process holding the file."""
         error = transaction_error(
-            "could not " + VERBS[op].format(target.rel), path=Path(target.path), exc=exc
+            "could not " + VERBS[op].format(target.rel), path=Path(target.path), exc=exc, also=also
         )
         if seq is not None:
             error.step = Step(txn=self.id, seq=seq, op=op, path=target.rel)

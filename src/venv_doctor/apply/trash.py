@@ -12,6 +12,7 @@ transactions only when asked.
 from __future__ import annotations
 
 import contextlib
+import errno
 import ntpath
 import os
 import posixpath
@@ -26,6 +27,7 @@ from venv_doctor.apply.journal import JournalWriter, fsync_dir, now_iso
 from venv_doctor.apply.lock import LOCK_NAME, VenvLock
 from venv_doctor.apply.owner import make_folders
 from venv_doctor.errors import VenvDoctorError
+from venv_doctor.read.holders import Holder, find_holders
 from venv_doctor.read.journal import (
     STATE_DIR,
     Cleaned,
@@ -270,12 +272,32 @@ def list_trash(root: Path) -> tuple[TrashEntry, ...]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KeptFile:
+    """A file of the trash ``clean_trash`` could not delete: venv-relative ``path``, ``size``.
+
+    ``reason`` is the error (``Permission denied (EACCES)``); ``holders`` the
+    processes that have it in use, when the system says (on Windows a file a
+    program runs or has loaded cannot be deleted until it ends).
+    """
+
+    path: str
+    size: int
+    reason: str
+    holders: tuple[Holder, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CleanReport:
-    """What ``clean_trash`` deleted (``removed``, ``freed`` bytes) and what it could not."""
+    """What ``clean_trash`` deleted (``removed``, ``freed`` bytes) and what it could not.
+
+    ``kept`` are the files left behind, each once; ``errors`` anything else
+    that failed (a folder is not named again for the kept files in it).
+    """
 
     removed: tuple[str, ...]
     freed: int
     errors: tuple[str, ...]
+    kept: tuple[KeptFile, ...] = ()
 
 
 def clean_trash(
@@ -301,6 +323,7 @@ def clean_trash(
     protected = set(committed[len(committed) - keep_last :]) if keep_last > 0 else set()
     removed: list[str] = []
     errors: list[str] = []
+    kept: list[KeptFile] = []
     freed = 0
     for entry in entries.values():
         if entry.state == "committed":
@@ -308,8 +331,10 @@ def clean_trash(
                 continue
         elif entry.state != "rolled-back" or entry.files:
             continue
-        errors.extend(_delete_tree(os.path.join(trash_dir(root), entry.txn)))
-        freed += entry.size
+        left, failed = _delete_tree(root, os.path.join(trash_dir(root), entry.txn))
+        kept.extend(left)
+        errors.extend(failed)
+        freed += entry.size - sum(file.size for file in left)
         removed.append(entry.txn)
         if entry.state == "committed":
             writer = JournalWriter.resume(read_journal(root, entry.txn))
@@ -318,7 +343,8 @@ def clean_trash(
             finally:
                 writer.close()
     _forget_rolled_back(root, keep={*entries} - {*removed})
-    return CleanReport(removed=tuple(removed), freed=freed, errors=tuple(errors))
+    kept.sort(key=lambda file: file.path)
+    return CleanReport(removed=tuple(removed), freed=freed, errors=tuple(errors), kept=tuple(kept))
 
 
 def _forget_rolled_back(root: Path, *, keep: set[str]) -> None:
@@ -334,17 +360,48 @@ def _forget_rolled_back(root: Path, *, keep: set[str]) -> None:
                 os.unlink(journal.path)
 
 
-def _delete_tree(folder: str) -> list[str]:
-    errors: list[str] = []
+def _delete_tree(root: Path, folder: str) -> tuple[list[KeptFile], list[str]]:
+    """Delete ``folder``; the files it had to keep, and every other failure.
+
+    A folder that could not go because a kept file is still in it is not a
+    failure of its own: the file says why.
+    """
+    failures: list[tuple[str, BaseException]] = []
 
     def record(_func: object, path: str, exc: BaseException) -> None:
-        errors.append(f"{path}: {exc}")
+        failures.append((path, exc))
 
     if sys.version_info >= (3, 12):
         shutil.rmtree(folder, onexc=record)
     else:  # pragma: no cover - depends on the Python running the tests
         shutil.rmtree(folder, onerror=lambda func, path, info: record(func, path, info[1]))
-    return errors
+    kept: list[KeptFile] = []
+    kept_at: list[str] = []
+    errors: list[str] = []
+    for path, exc in failures:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            info = None
+        if info is not None and not stat.S_ISDIR(info.st_mode) and isinstance(exc, OSError):
+            kept.append(_kept(root, path, info.st_size, exc))
+            kept_at.append(path)
+        elif not any(file.startswith(path.rstrip(os.sep) + os.sep) for file in kept_at):
+            errors.append(f"{path}: {exc}")
+    return kept, errors
+
+
+def _kept(root: Path, path: str, size: int, exc: OSError) -> KeptFile:
+    reason = exc.strerror or str(exc)
+    if exc.errno is not None:
+        reason = f"{reason} ({errno.errorcode.get(exc.errno, exc.errno)})"
+    busy = exc.errno in {errno.EACCES, errno.EPERM, errno.EBUSY, errno.ETXTBSY}
+    return KeptFile(
+        path=os.path.relpath(path, root).replace(os.sep, "/"),
+        size=size,
+        reason=reason,
+        holders=find_holders([path]) if busy else (),
+    )
 
 
 def _measure(folder: str) -> tuple[int, int]:

@@ -41,6 +41,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """venv-doctor's cache (wheels, digests) in a folder of the session, never the user's.
+
+    Each venv gets its own digest cache file there (named by its resolved
+    path), so no two venvs share one; tests that need a cache of their own
+    set ``VENV_DOCTOR_CACHE_DIR`` themselves.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VENV_DOCTOR_CACHE_DIR", str(tmp_path_factory.mktemp("venv-doctor-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def catalogue() -> dict[tuple[str, str], WheelSpec]:
     """The test packages of ``fixtures/packages.toml``, by ``(name, version)``."""

@@ -61,6 +61,11 @@ def cli(ctx: click.Context, verbose: bool, color: str) -> None:
 @cli.command(short_help="Report everything that is wrong with a venv.")
 @venv_options
 @click.option("--quick", is_flag=True, help="Check sizes and structure only; hash nothing.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Hash every file: neither read nor update the digest cache.",
+)
 @format_option
 @code_options
 @lock_options
@@ -92,6 +97,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
             environ=os.environ,
             cwd=cwd,
             progress=RichHashProgress(_console(stderr=True)) if show_progress else None,
+            cache=not params["no_cache"],
         )
         result = checked.result
         if not as_text:
@@ -134,6 +140,11 @@ def check(ctx: click.Context, /, **params: Any) -> None:
 @click.option(
     "--purge-orphans", is_flag=True, help="Also move files no distribution owns to the trash."
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Hash every file: neither read nor update the digest cache.",
+)
 @code_options
 @lock_options
 @click.pass_context
@@ -168,6 +179,7 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
                 python_version=params["python"] if isinstance(params["python"], str) else None,
                 select=params["select"],
                 ignore=params["ignore"],
+                cache=not params["no_cache"],
             ),
             environ=os.environ,
             cwd=cwd,
@@ -309,6 +321,11 @@ def _rolled_back(transactions: tuple[str, ...]) -> None:
 @click.option("--pipx", is_flag=True, help="Also check the venvs pipx manages.")
 @click.option("--full", is_flag=True, help="Hash every file too (default: sizes only).")
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Hash every file: neither read nor update the digest cache.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json"]),
@@ -343,6 +360,7 @@ def scan(ctx: click.Context, /, **params: Any) -> None:
             quick=not params["full"],
             environ=os.environ,
             workers=params["jobs"],
+            cache=not params["no_cache"],
         )
         if params["output_format"] == "json":
             from venv_doctor.report.scan import row_json

@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.fakevenv import SITE, FakeVenv, digest
 from venv_doctor.diagnose.run import diagnose
+from venv_doctor.read.digest_cache import RACY_NS
 from venv_doctor.read.layout import read_layout
 from venv_doctor.read.snapshot import DIR, FILE, OTHER, Snapshot
 from venv_doctor.read.walk import read_venv, take_snapshot
@@ -211,7 +212,7 @@ def _read(venv: FakeVenv, **options: Any) -> tuple[Snapshot, _Recorded]:
 
 def test_a_second_reading_keeps_the_digests_of_files_unchanged_since(venv):
     files = _sizes_venv(venv)
-    time.sleep(1.1)  # every file last changed more than a second before the reading
+    time.sleep(RACY_NS / 1e9 + 0.1)  # every file last changed before the racy window
     first, _ = _read(venv, stamps=True)
     edited = venv.site / "big" / "helper.bin"
     edited.unlink()

@@ -10,10 +10,10 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from venv_doctor.lockfiles.wanted import WantedDist
+from venv_doctor.read.digest_cache import cache_dir
 from venv_doctor.read.installed import NormalizedName
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
-CACHE_DIR_ENV = "VENV_DOCTOR_CACHE_DIR"
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -83,9 +83,4 @@ def default_index_url(environ: Mapping[str, str]) -> str:
 
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
     """``VENV_DOCTOR_CACHE_DIR``, else the platform's user cache folder for venv-doctor."""
-    configured = environ.get(CACHE_DIR_ENV, "").strip()
-    if configured:
-        return Path(configured)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("venv-doctor", appauthor=False))
+    return cache_dir(environ)

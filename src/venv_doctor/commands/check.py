@@ -194,6 +194,7 @@ def run_check(
     progress: HashProgress | None = None,
     stamps: bool = False,
     earlier: Snapshot | None = None,
+    cache: bool = False,
 ) -> Checked:
     """Check one venv and return its findings, filtered as asked.
 
@@ -220,8 +221,18 @@ def run_check(
                 wanted = load_wanted(
                     lockfile, probe=pending.result(), selection=lock.selection or Selection()
                 )
+            digests = None
+            if cache and not quick:
+                from venv_doctor.read.digest_cache import DigestCache
+
+                digests = DigestCache.open(environ, str(layout.root))
             reading = read_venv(
-                layout, hashes=not quick, environ=environ, stamps=stamps, earlier=earlier
+                layout,
+                hashes=not quick,
+                environ=environ,
+                stamps=stamps,
+                earlier=earlier,
+                digests=digests,
             )
             try:
                 probe = pending.result()
@@ -253,6 +264,8 @@ def run_check(
                 )
             if wanted is not None:
                 findings = with_lock(findings, wanted)
+            if digests is not None:
+                digests.save()
     finally:
         pending.cancel()
     findings, blind = without_guesses(findings, snapshot)
@@ -278,6 +291,8 @@ def run_check(
         findings=tuple(sorted(findings, key=sort_key)),
         distributions=len(snapshot.dists),
         files=sum(len(files) for files in snapshot.owned.values()),
+        hashed=len(snapshot.hashes) - snapshot.reused,
+        reused=snapshot.reused,
         notes=tuple(notes),
         found_by=layout.found_by,
         tool_command=managed.command if managed is not None else None,

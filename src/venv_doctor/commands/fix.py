@@ -66,6 +66,8 @@ class FixOptions:
     # Which finding codes the check after the change reports (the plan acts on all).
     select: str | None = None
     ignore: str | None = None
+    # Take digests of unchanged files from the digest cache, and update it.
+    cache: bool = False
 
 
 class InterpreterNotFoundError(VenvDoctorError):
@@ -119,6 +121,7 @@ def run_fix(
             environ=environ,
             cwd=cwd,
             stamps=True,
+            cache=options.cache,
         )
         _refuse_broken_tool(checked)
         wanted = checked.wanted
@@ -180,6 +183,7 @@ def run_fix(
             environ=environ,
             cwd=cwd,
             earlier=checked.snapshot,
+            cache=options.cache,
         )
         return FixResult(
             before=checked.result,

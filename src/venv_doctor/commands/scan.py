@@ -63,7 +63,7 @@ def find_venvs(roots: Iterable[Path]) -> Iterator[Path]:
             stack.extend(sorted(children, reverse=True))
 
 
-def _check_one(venv: str, quick: bool, environ: dict[str, str]) -> ScanRow:
+def _check_one(venv: str, quick: bool, environ: dict[str, str], cache: bool) -> ScanRow:
     """Run in a worker process: check one venv, never raise."""
     from venv_doctor.commands.check import LockOptions, run_check
     from venv_doctor.errors import VenvDoctorError
@@ -79,6 +79,7 @@ def _check_one(venv: str, quick: bool, environ: dict[str, str]) -> ScanRow:
             lock=LockOptions(),
             environ=environ,
             cwd=Path(venv),
+            cache=cache,
         )
     except VenvDoctorError as exc:
         return ScanRow(venv=venv, error=str(exc))
@@ -93,6 +94,7 @@ def scan(
     quick: bool,
     environ: Mapping[str, str],
     workers: int | None = None,
+    cache: bool = False,
 ) -> Iterator[ScanRow]:
     """Check every venv in ``venvs``, yielding rows as they finish (not in order)."""
     from concurrent.futures import FIRST_COMPLETED, wait
@@ -102,7 +104,7 @@ def scan(
     with ProcessPoolExecutor(max_workers=count) as pool:
         pending: set[Future[ScanRow]] = set()
         for venv in venvs:
-            pending.add(pool.submit(_check_one, str(venv), quick, env))
+            pending.add(pool.submit(_check_one, str(venv), quick, env, cache))
             # Keep the pool busy without queueing hundreds of venvs ahead.
             while len(pending) >= count * 2:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -122,6 +122,9 @@ class Snapshot:
     # -> (mtime_ns, ctime_ns), and when the reading began (time.time_ns())
     stamps: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     stamped_at: int = 0
+    # How many of ``hashes`` were taken over (from the digest cache, or from
+    # the check before a fix) instead of read from the files again.
+    reused: int = 0
     # Entries of site-packages and the scripts folder named as uv and pip name
     # what they write or move aside for a moment (``read.tempnames``), sorted;
     # none below another (a stash folder is one entry).

@@ -238,7 +238,9 @@ def stat_owned(
                     else:  # replaced since the walk
                         tree[rel] = _entry(f"{root}/{rel}", st, inside)
                 elif entry is None:
-                    _stat_unwalked(rel, fd, prefix, tree, inside, parents_plain, escaped)
+                    found = _stat_unwalked(rel, fd, prefix, tree, inside, parents_plain, escaped)
+                    if found is not None and stamps is not None and is_regular(found.st_mode):
+                        stamps[rel] = (found.st_mtime_ns, found.st_ctime_ns)
     finally:
         if fd is not None:
             os.close(fd)
@@ -253,16 +255,17 @@ def _stat_unwalked(
     inside: Inside,
     parents_plain: _PlainParents,
     escaped: set[str],
-) -> None:
+) -> os.stat_result | None:
     """``lstat`` a listed path the walk did not reach, unless a linked folder leads there."""
     if not parents_plain(rel):
         escaped.add(rel)
-        return
+        return None
     try:
         st = os.stat(prefix + rel, dir_fd=fd, follow_symlinks=False)
     except OSError:
-        return
+        return None
     tree[rel] = _entry(f"{parents_plain.root}/{rel}", st, inside)
+    return st
 
 
 def early_jobs(owned: Iterable[tuple[OwnedFile, ...]]) -> list[Job]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from venv_doctor.read.casefold import case_insensitive, match_case
+from venv_doctor.read.digest_cache import RACY_NS, DigestCache, Key, Value
 from venv_doctor.read.installed import (
     METADATA_SUFFIXES,
     InstalledDist,
@@ -31,6 +32,7 @@ from venv_doctor.read.pointers import (
 )
 from venv_doctor.read.records import venv_relatives
 from venv_doctor.read.snapshot import (
+    FILE,
     Entry,
     OwnedFile,
     Snapshot,
@@ -80,6 +82,7 @@ def read_venv(
     workers: int | None = None,
     stamps: bool = False,
     earlier: Snapshot | None = None,
+    digests: DigestCache | None = None,
 ) -> Reading:
     """Read the venv at ``layout``; with ``hashes``, helper threads go on hashing its files.
 
@@ -94,7 +97,9 @@ def read_venv(
     tree: dict[str, Entry] = {}
     temps: list[str] = []
     inside = Inside(layout, uv_cache_dir(environ))
-    stamped: dict[str, tuple[int, int]] | None = {} if stamps or earlier else None
+    stamped: dict[str, tuple[int, int]] | None = (
+        {} if stamps or earlier or digests is not None else None
+    )
 
     # RECORDs first: helper threads hash the big files each lists meanwhile.
     hasher = None
@@ -103,8 +108,10 @@ def read_venv(
 
         hasher = Hasher(root, workers)
     try:
-        # With an earlier snapshot most files keep their digest: none is hashed early.
-        dists, owned, stashed = _read_records(layout, hasher if earlier is None else None)
+        # With an earlier snapshot or a digest cache most files keep their
+        # digest: none is hashed before its stat.
+        early = earlier is None and (digests is None or not digests.entries)
+        dists, owned, stashed = _read_records(layout, hasher if early else None)
         folded = False
         for site in layout.site_packages:
             top = walk(str(site), layout.relative(site), tree, unreadable, inside, temps)
@@ -145,7 +152,7 @@ def read_venv(
         if hasher is not None:
             hasher.stop()
         raise
-    return Reading(snapshot, hasher, unreadable, later, earlier)
+    return Reading(snapshot, hasher, unreadable, later, earlier, digests)
 
 
 class Reading:
@@ -158,10 +165,11 @@ class Reading:
         unreadable: list[Unreadable],
         later: list[Unreadable],
         earlier: Snapshot | None = None,
+        digests: DigestCache | None = None,
     ) -> None:
         self._partial, self._hasher = partial, hasher
         self._unreadable, self._later = unreadable, later
-        self._earlier = earlier
+        self._earlier, self._digests = earlier, digests
 
     @property
     def dists(self) -> tuple[InstalledDist, ...]:
@@ -176,13 +184,32 @@ class Reading:
         """The whole snapshot, once every file is hashed; ``progress`` is told how that goes."""
         partial, unreadable = self._partial, list(self._unreadable)
         computed: dict[str, str] = {}
+        reused = 0
         if self._hasher is not None:
             jobs = hash_jobs(partial.owned.values(), partial.tree)
-            kept = {} if self._earlier is None else _unchanged(self._earlier, partial, jobs)
+            earlier = self._earlier
+            kept = {} if earlier is None else _unchanged(earlier, partial, jobs)
+            # When each kept digest was computed (for the cache): when the earlier check began.
+            since = dict.fromkeys(kept, earlier.stamped_at if earlier is not None else 0)
+            keys = _keys(partial, jobs) if self._digests is not None else {}
+            if self._digests is not None:
+                get = self._digests.entries.get
+                for rel, key in keys.items():
+                    found = get(key) if rel not in kept else None
+                    if found is not None and key[4] < found[1] - RACY_NS:
+                        kept[rel], since[rel] = found
             left = {rel: job for rel, job in jobs.items() if rel not in kept}
             computed = _finish(self._hasher, left, progress, unreadable)
+            if self._digests is not None:
+                self._digests.keep(_cached(keys, computed, kept, since, partial.stamped_at))
             computed.update(kept)
-        return dataclasses.replace(partial, hashes=computed, unreadable=(*unreadable, *self._later))
+            reused = len(kept)
+        return dataclasses.replace(
+            partial,
+            hashes=computed,
+            reused=reused,
+            unreadable=(*unreadable, *self._later),
+        )
 
     def close(self) -> None:
         """Stop the helper threads (after ``finish``, or instead of it)."""
@@ -227,15 +254,15 @@ def _unchanged(earlier: Snapshot, now: Snapshot, jobs: Mapping[str, Job]) -> dic
     """The digests ``earlier`` has of files that did not change since, among ``jobs``.
 
     Unchanged: the same inode, size, mtime and ctime, in the same hash
-    algorithm, and last changed more than a second before ``earlier`` began
-    reading, so that no change can hide in one tick of the file system's
-    clock.  Any write to a file or rename over it moves its ctime, which no
+    algorithm, and last changed well before ``earlier`` began reading
+    (``digest_cache.RACY_NS``), so that no change can hide in one tick of the
+    file system's clock.  Any write to a file or rename over it moves its ctime, which no
     program can set back.
     """
     if not earlier.stamps or not now.stamps:
         return {}
     before_jobs = hash_jobs(earlier.owned.values(), earlier.tree)
-    limit = earlier.stamped_at - 1_000_000_000
+    limit = earlier.stamped_at - RACY_NS
     kept: dict[str, str] = {}
     for rel, (_, algo, _) in jobs.items():
         digest, stamp = earlier.hashes.get(rel), now.stamps.get(rel)
@@ -254,6 +281,33 @@ def _unchanged(earlier: Snapshot, now: Snapshot, jobs: Mapping[str, Job]) -> dic
         ):
             kept[rel] = digest
     return kept
+
+
+def _keys(snapshot: Snapshot, jobs: Mapping[str, Job]) -> dict[str, Key]:
+    """The digest cache's key of each regular file among ``jobs`` (links are hashed)."""
+    keys: dict[str, Key] = {}
+    tree, stamps = snapshot.tree, snapshot.stamps
+    for rel, (_, algo, _) in jobs.items():
+        entry, stamp = tree.get(rel), stamps.get(rel)
+        if entry is not None and stamp is not None and entry.kind == FILE:
+            keys[rel] = (entry.dev, entry.ino, entry.size, stamp[0], stamp[1], algo)
+    return keys
+
+
+def _cached(
+    keys: Mapping[str, Key],
+    computed: Mapping[str, str],
+    kept: Mapping[str, str],
+    since: Mapping[str, int],
+    started: int,
+) -> Iterator[tuple[Key, Value]]:
+    """What the digest cache holds after this check: a digest for every file it has one of."""
+    for rel, key in keys.items():
+        digest = computed.get(rel)
+        if digest is not None:
+            yield key, (digest, started)
+        elif rel in kept:
+            yield key, (kept[rel], since[rel])
 
 
 def _finish(

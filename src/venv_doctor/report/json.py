@@ -34,7 +34,12 @@ def check_dict(result: CheckResult) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "venv": result.venv,
         "lockfile": result.lockfile,
-        "summary": {**result.counts(), "codes": result.code_counts()},
+        "summary": {
+            **result.counts(),
+            "codes": result.code_counts(),
+            "digests_hashed": result.hashed,
+            "digests_reused": result.reused,
+        },
         "findings": [finding_dict(f) for f in result.findings],
     }
 

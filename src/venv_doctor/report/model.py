@@ -21,6 +21,10 @@ class CheckResult:
     findings: tuple[Finding, ...]
     distributions: int
     files: int
+    # Digests of files read and hashed, and taken over unread (from the digest
+    # cache, or in fix from the check before); both 0 for a quick check.
+    hashed: int = 0
+    reused: int = 0
     notes: tuple[str, ...] = ()
     found_by: str = ""  # why this venv (text output only): "from $VIRTUAL_ENV", ...
     # What ``fix`` would do about the findings: "fix" acts, "purge" acts only with

@@ -33,6 +33,10 @@ def render(
     from rich.markup import escape
 
     mode = "quick check (sizes only)" if result.quick else "full check"
+    if not result.quick and result.reused:
+        mode += (
+            f" ({counted(result.hashed, 'file')} hashed, {counted(result.reused, 'digest')} reused)"
+        )
     why = f" ({escape(result.found_by)})" if result.found_by else ""
     console.print(
         f"[bold]{escape(result.venv)}[/]{why}: {counted(result.distributions, 'distribution')}, "

@@ -94,7 +94,7 @@ def main() -> int:
     calls: list[dict[str, list[float]]] = []
     for _ in range(args.rounds):
         if args.before:
-            subprocess.run(args.before, shell=True, check=True)
+            subprocess.run(args.before, shell=True, check=True)  # noqa: S602 - the user's own command
         totals.clear()
         begin = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):

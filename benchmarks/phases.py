@@ -36,6 +36,7 @@ PHASES = [
     ("venv_doctor.read.walk", "Reading.finish", "  hash what is left"),
     ("venv_doctor.diagnose.run", "Diagnosis.finish", "  checks that read digests"),
     ("venv_doctor.read.digest_cache", "DigestCache.save", "  write the digest cache"),
+    ("venv_doctor.commands.check", "_repair", "  what fix would do (next command)"),
     ("venv_doctor.commands.fix", "_plan", "plan"),
     ("venv_doctor.apply.wheelsource", "obtain_wheels", "find the wheels"),
     ("venv_doctor.commands.fix", "execute", "transaction: install, remove"),

@@ -195,6 +195,8 @@ def run_check(
     stamps: bool = False,
     earlier: Snapshot | None = None,
     cache: bool = False,
+    wanted: WantedSet | None = None,
+    next_step: bool = True,
 ) -> Checked:
     """Check one venv and return its findings, filtered as asked.
 
@@ -206,14 +208,13 @@ def run_check(
     selected = parse_code_list(select)
     ignored = parse_code_list(ignore)
     settings = load_settings(layout.root.parent)
-    lockfile = resolve_lockfile(layout, lock, cwd)
+    lockfile = resolve_lockfile(layout, lock, cwd) if wanted is None else None
     managed = read_managed(layout.root, environ)
     # The one time the target's interpreter runs (markers and tags): it starts
     # now and answers while the venv is read.
     pending = start_probe(layout)
     try:
         with _no_cycle_collection():
-            wanted: WantedSet | None = None
             if lockfile is not None:
                 from venv_doctor.lockfiles import Selection, load_wanted
 
@@ -225,7 +226,8 @@ def run_check(
             if cache and not quick:
                 from venv_doctor.read.digest_cache import DigestCache
 
-                digests = DigestCache.open(environ, str(layout.root))
+                # After a fix, the check before knows every digest the cache held.
+                digests = DigestCache.open(environ, str(layout.root), read=earlier is None)
             reading = read_venv(
                 layout,
                 hashes=not quick,
@@ -281,7 +283,9 @@ def run_check(
             f"could not run {probe.interpreter} ({probe.reason}); markers and tags were "
             "derived from pyvenv.cfg and this platform"
         )
-    repair, purged = _repair(snapshot, findings, wanted) if _fails(findings) else ("fix", 0)
+    repair, purged = "fix", 0
+    if next_step and _fails(findings):
+        repair, purged = _repair(snapshot, findings, wanted)
     result = CheckResult(
         repair=repair,
         purged=purged,

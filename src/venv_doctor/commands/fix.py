@@ -33,7 +33,7 @@ from venv_doctor.diagnose.interpreter import repoints
 from venv_doctor.diagnose.lock import preserved_packages
 from venv_doctor.errors import VenvDoctorError
 from venv_doctor.lockfiles.wanted import WantedSet
-from venv_doctor.plan.actions import InstallDist, MovePython, Plan, PlanOptions
+from venv_doctor.plan.actions import InstallDist, MovePython, Plan, PlanOptions, Repoint
 from venv_doctor.plan.leftovers import needs_wheel_contents
 from venv_doctor.plan.make import make_plan
 from venv_doctor.plan.spare import spare_wheel_files
@@ -122,6 +122,7 @@ def run_fix(
             cwd=cwd,
             stamps=True,
             cache=options.cache,
+            next_step=False,
         )
         _refuse_broken_tool(checked)
         wanted = checked.wanted
@@ -173,7 +174,9 @@ def run_fix(
             )
             txn.commit()
         # Read the venv again: a re-pointed venv has another pyvenv.cfg.  Files
-        # the change did not touch keep their digests from the first check.
+        # the change did not touch keep their digests from the first check;
+        # the lockfile is read again only for another interpreter's markers.
+        repointed = any(isinstance(action, (Repoint, MovePython)) for action in plan.actions)
         after = run_check(
             read_layout(layout.root),
             quick=False,
@@ -184,6 +187,8 @@ def run_fix(
             cwd=cwd,
             earlier=checked.snapshot,
             cache=options.cache,
+            wanted=None if repointed else wanted,
+            next_step=False,
         )
         return FixResult(
             before=checked.result,

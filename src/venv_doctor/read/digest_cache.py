@@ -85,12 +85,16 @@ class DigestCache:
         self._new: dict[Key, Value] | None = None
 
     @classmethod
-    def open(cls, environ: Mapping[str, str], venv_root: str) -> DigestCache:
-        """The cache of the venv at ``venv_root``; empty when there is none to trust."""
+    def open(cls, environ: Mapping[str, str], venv_root: str, *, read: bool = True) -> DigestCache:
+        """The cache of the venv at ``venv_root``; empty when there is none to trust.
+
+        ``read=False`` starts empty (what it held is known otherwise: fix's
+        check after takes its digests from the check before).
+        """
         venv = os.path.realpath(venv_root)
         name = hashlib.sha256(os.fsencode(venv)).hexdigest()[:32] + ".bin"
         path = cache_dir(environ) / FOLDER / name
-        return cls(path, venv, _load(path, venv))
+        return cls(path, venv, _load(path, venv) if read else {})
 
     def get(self, key: Key) -> str | None:
         """The digest for a file with ``key``, if one may be taken over."""

@@ -60,12 +60,14 @@ def find_users(root: str, *, skip_pids: Iterable[int] = ()) -> tuple[Holder, ...
     Each ``Holder.path`` is the file used.  A process's working folder does not
     count.  ``skip_pids`` (venv-doctor itself) are left out.
     """
+    top = os.path.normcase(os.path.realpath(root)).rstrip(os.sep) + os.sep
+    skipped = set(skip_pids)
+    if _PROC_MAPS:
+        return _users_from_proc(top, skipped)
     try:
         import psutil
     except ImportError:
         return ()
-    top = os.path.normcase(os.path.realpath(root)).rstrip(os.sep) + os.sep
-    skipped = set(skip_pids)
     found: dict[tuple[int, str], Holder] = {}
     for proc in psutil.process_iter(["pid", "name"]):
         if proc.pid in skipped:
@@ -78,6 +80,62 @@ def find_users(root: str, *, skip_pids: Iterable[int] = ()) -> tuple[Holder, ...
                         Holder(pid=proc.pid, name=proc.info["name"] or "?", how=how, path=used),
                     )
     return tuple(sorted(found.values(), key=lambda holder: (holder.pid, holder.path)))
+
+
+# Linux: /proc tells the same as psutil (which reads it too) for a fraction of
+# the time: psutil's memory_maps parses each process's smaps (a dozen lines a
+# mapping), where the paths alone are in maps.
+_PROC_MAPS = os.path.isfile("/proc/self/maps") and os.path.isdir("/proc/self/fd")
+_DELETED = " (deleted)"
+
+
+def _users_from_proc(top: str, skipped: set[int]) -> tuple[Holder, ...]:
+    """``find_users`` from /proc: each process's executable, open files and mapped files."""
+    found: dict[tuple[int, str], Holder] = {}
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return ()
+    for pid in pids:
+        if pid in skipped:
+            continue
+        for how, used in _proc_uses(pid, top):
+            if (pid, used) not in found:
+                found[pid, used] = Holder(pid=pid, name=_proc_name(pid), how=how, path=used)
+    return tuple(sorted(found.values(), key=lambda holder: (holder.pid, holder.path)))
+
+
+def _proc_uses(pid: int, top: str) -> Iterator[tuple[How, str]]:
+    base = f"/proc/{pid}"
+    with contextlib.suppress(OSError):
+        exe = os.readlink(f"{base}/exe")
+        if exe.startswith(top):
+            yield "running", exe.removesuffix(_DELETED)
+    with contextlib.suppress(OSError):
+        fds = os.listdir(f"{base}/fd")
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"{base}/fd/{fd}")
+                # Regular files only, as psutil's open_files lists them.
+                if target.startswith(top) and os.path.isfile(target):
+                    yield "open", target
+    with contextlib.suppress(OSError), open(f"{base}/maps", "rb") as handle:
+        data = handle.read()
+        needle = os.fsencode(top)
+        if needle in data:
+            for line in data.splitlines():
+                at = line.find(b" /")
+                if at != -1 and line[at + 1 :].startswith(needle):
+                    yield "mapped", os.fsdecode(line[at + 1 :]).removesuffix(_DELETED)
+
+
+def _proc_name(pid: int) -> str:
+    try:
+        import psutil
+
+        return psutil.Process(pid).name() or "?"
+    except Exception:  # gone, or no psutil: the name is only shown
+        return "?"
 
 
 def _uses(proc: Any) -> Iterator[tuple[How, str]]:

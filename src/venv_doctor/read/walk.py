@@ -191,17 +191,14 @@ class Reading:
             kept = {} if earlier is None else _unchanged(earlier, partial, jobs)
             # When each kept digest was computed (for the cache): when the earlier check began.
             since = dict.fromkeys(kept, earlier.stamped_at if earlier is not None else 0)
-            keys = _keys(partial, jobs) if self._digests is not None else {}
-            if self._digests is not None:
-                get = self._digests.entries.get
-                for rel, key in keys.items():
-                    found = get(key) if rel not in kept else None
-                    if found is not None and key[4] < found[1] - RACY_NS:
-                        kept[rel], since[rel] = found
+            digests = self._digests
+            keys: dict[str, Key] = {}
+            hits = 0 if digests is None else _from_cache(digests, partial, jobs, keys, kept, since)
             left = {rel: job for rel, job in jobs.items() if rel not in kept}
             computed = _finish(self._hasher, left, progress, unreadable)
-            if self._digests is not None:
-                self._digests.keep(_cached(keys, computed, kept, since, partial.stamped_at))
+            # Nothing hashed and every entry used: the cache file holds all there is.
+            if digests is not None and (computed or hits != len(digests.entries)):
+                digests.keep(_cached(keys, computed, kept, since, partial.stamped_at))
             computed.update(kept)
             reused = len(kept)
         return dataclasses.replace(
@@ -283,15 +280,34 @@ def _unchanged(earlier: Snapshot, now: Snapshot, jobs: Mapping[str, Job]) -> dic
     return kept
 
 
-def _keys(snapshot: Snapshot, jobs: Mapping[str, Job]) -> dict[str, Key]:
-    """The digest cache's key of each regular file among ``jobs`` (links are hashed)."""
-    keys: dict[str, Key] = {}
-    tree, stamps = snapshot.tree, snapshot.stamps
+def _from_cache(
+    digests: DigestCache,
+    snapshot: Snapshot,
+    jobs: Mapping[str, Job],
+    keys: dict[str, Key],
+    kept: dict[str, str],
+    since: dict[str, int],
+) -> int:
+    """Take over the digests the cache has of ``jobs`` into ``kept`` (and ``since``).
+
+    Fills ``keys`` with the cache's key of each regular file among ``jobs``
+    (links are hashed); returns how many digests came from the cache.
+    """
+    tree, stamps, get = snapshot.tree, snapshot.stamps, digests.entries.get
+    hits = 0
     for rel, (_, algo, _) in jobs.items():
         entry, stamp = tree.get(rel), stamps.get(rel)
-        if entry is not None and stamp is not None and entry.kind == FILE:
-            keys[rel] = (entry.dev, entry.ino, entry.size, stamp[0], stamp[1], algo)
-    return keys
+        if entry is None or stamp is None or entry.kind != FILE:
+            continue
+        key = keys[rel] = (entry.dev, entry.ino, entry.size, stamp[0], stamp[1], algo)
+        if rel in kept:
+            continue
+        found = get(key)
+        # The racy rule (read/digest_cache.py): the file last changed well before.
+        if found is not None and stamp[1] < found[1] - RACY_NS:
+            kept[rel], since[rel] = found
+            hits += 1
+    return hits
 
 
 def _cached(

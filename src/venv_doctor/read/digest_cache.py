@@ -23,11 +23,13 @@ This is the one thing a check writes, and never inside the venv.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import hashlib
 import os
 import stat
 import struct
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -40,8 +42,13 @@ _MAGIC = b"venv-doctor digests\n"
 _FORMAT = 1
 # header: format, entries, length of the version, of the venv path, of the digest text
 _HEADER = struct.Struct("<IIIII")
-# one entry: device, inode, size, mtime_ns, ctime_ns, when its digest was computed
-_ENTRY = struct.Struct("<QQQqqq")
+# Then each entry's key (device, inode, size, mtime_ns, ctime_ns), then when each
+# digest was computed (int64 ns), then the digests, then their hash algorithms
+# (text, a line each): blocks that load into a dict without a Python-level step
+# per entry.
+_KEY = struct.Struct("<QQQqq")
+_AT = 8
+_ENTRY_SIZE = _KEY.size + _AT
 _CHECKSUM = 32  # sha256 of everything after it
 
 # A file's ctime must be older than its digest by this much.  ext4, XFS,
@@ -52,12 +59,12 @@ _CHECKSUM = 32  # sha256 of everything after it
 RACY_NS = 2_000_000_000
 MAX_VENVS = 64
 MAX_ENTRIES = 2_000_000
-_MAX_BYTES = MAX_ENTRIES * (_ENTRY.size + 128)
+_MAX_BYTES = MAX_ENTRIES * (_ENTRY_SIZE + 128)
 
-# (device, inode, size, mtime_ns, ctime_ns, hash algorithm)
-Key = tuple[int, int, int, int, int, str]
-# (urlsafe base64 digest, when it was computed, time.time_ns())
-Value = tuple[str, int]
+# (device, inode, size, mtime_ns, ctime_ns)
+Key = tuple[int, int, int, int, int]
+# (digest, urlsafe base64 as in RECORD; when it was computed, time.time_ns(); algorithm)
+Value = tuple[str, int, str]
 
 
 def cache_dir(environ: Mapping[str, str]) -> Path:
@@ -81,7 +88,6 @@ class DigestCache:
     def __init__(self, path: Path, venv: str, entries: dict[Key, Value]) -> None:
         self.path, self.venv = path, venv
         self.entries = entries
-        self.reused = 0
         self._new: dict[Key, Value] | None = None
 
     @classmethod
@@ -95,13 +101,6 @@ class DigestCache:
         name = hashlib.sha256(os.fsencode(venv)).hexdigest()[:32] + ".bin"
         path = cache_dir(environ) / FOLDER / name
         return cls(path, venv, _load(path, venv) if read else {})
-
-    def get(self, key: Key) -> str | None:
-        """The digest for a file with ``key``, if one may be taken over."""
-        found = self.entries.get(key)
-        if found is None or not reusable(key[4], found[1]):
-            return None
-        return found[0]
 
     def keep(self, entries: Iterable[tuple[Key, Value]]) -> None:
         """What the file should hold after this check: only what can be taken over later."""
@@ -171,36 +170,41 @@ def _parse(data: bytes, venv: str) -> dict[Key, Value]:
     fmt, count, v_len, p_len, t_len = _HEADER.unpack_from(data, start)
     at = start + _HEADER.size
     _need(fmt == _FORMAT, "another format")
-    _need(len(data) == at + v_len + p_len + t_len + count * _ENTRY.size, "wrong length")
+    _need(len(data) == at + v_len + p_len + t_len + count * _ENTRY_SIZE, "wrong length")
     # Another version may hash or stat differently.
     _need(data[at : at + v_len] == __version__.encode(), "another version")
     at += v_len
     _need(data[at : at + p_len] == os.fsencode(venv), "another venv")  # a copied file
     at += p_len
-    text = data[at : at + t_len].decode("ascii")
-    lines = text.split("\n") if count else []
+    lines = data[at : at + t_len].decode("ascii").split("\n") if count else []
+    _need(len(lines) == 2 * count, "wrong number of digests")
     at += t_len
-    _need(len(lines) == count, "wrong number of digests")
-    entries: dict[Key, Value] = {}
-    for (dev, ino, size, mtime, ctime, computed), line in zip(
-        _ENTRY.iter_unpack(data[at:]), lines, strict=True
-    ):
-        algo, _, digest = line.partition(" ")
-        entries[dev, ino, size, mtime, ctime, algo] = (digest, computed)
-    return entries
+    keys = _KEY.iter_unpack(data[at : at + count * _KEY.size])
+    at += count * _KEY.size
+    computed = array.array("q", data[at:])
+    if sys.byteorder != "little":  # pragma: no cover - written little-endian
+        computed.byteswap()
+    values = zip(lines[:count], computed, lines[count:], strict=True)
+    return dict(zip(keys, values, strict=True))
 
 
 def _dump(venv: str, entries: Mapping[Key, Value]) -> bytes:
-    text = "\n".join(f"{key[5]} {value[0]}" for key, value in entries.items()).encode("ascii")
+    values = entries.values()
+    lines = [*(value[0] for value in values), *(value[2] for value in values)]
+    text = "\n".join(lines).encode("ascii")
     version, path = __version__.encode(), os.fsencode(venv)
-    pack = _ENTRY.pack
+    computed = array.array("q", (value[1] for value in entries.values()))
+    if sys.byteorder != "little":  # pragma: no cover
+        computed.byteswap()
+    pack = _KEY.pack
     body = b"".join(
         [
             _HEADER.pack(_FORMAT, len(entries), len(version), len(path), len(text)),
             version,
             path,
             text,
-            *(pack(*key[:5], value[1]) for key, value in entries.items()),
+            *(pack(*key) for key in entries),
+            computed.tobytes(),
         ]
     )
     return _MAGIC + hashlib.sha256(body).digest() + body

@@ -308,18 +308,29 @@ def hash_jobs(owned: Iterable[tuple[OwnedFile, ...]], tree: Mapping[str, Entry])
     from venv_doctor.read.hashing import available
 
     jobs: dict[str, Job] = {}
+    known: dict[str, bool] = {}  # hash algorithm -> whether hashlib has it
+    get = tree.get
+    # One pass over every RECORD row of the venv: kept inline, fields by index
+    # (RecordRow: path, hash_algo, hash_value, size; Entry: kind, size, ...).
     for files in owned:
         for rel, row in files:
-            if rel is None or row.hash_algo is None or rel in jobs:
+            algo = row[1]
+            if rel is None or algo is None or rel in jobs:
                 continue
-            entry = tree.get(rel)
-            if entry is None or (row.size is not None and entry.size != row.size):
+            entry = get(rel)
+            if entry is None:
                 continue
-            if entry.kind == LINK and (entry.target != TARGET_FILE or not entry.target_inside):
+            kind, size = entry[0], entry[1]
+            if row[3] is not None and size != row[3]:
                 continue
-            if entry.kind not in (FILE, LINK):
+            if kind == LINK:
+                if entry.target != TARGET_FILE or not entry.target_inside:
+                    continue
+            elif kind != FILE:
                 continue
-            if not available(row.hash_algo):
-                continue
-            jobs[rel] = (rel, row.hash_algo, entry.size)
+            usable = known.get(algo)
+            if usable is None:
+                usable = known[algo] = available(algo)
+            if usable:
+                jobs[rel] = (rel, algo, size)
     return jobs

@@ -192,13 +192,15 @@ class Reading:
             # When each kept digest was computed (for the cache): when the earlier check began.
             since = dict.fromkeys(kept, earlier.stamped_at if earlier is not None else 0)
             digests = self._digests
-            keys: dict[str, Key] = {}
-            hits = 0 if digests is None else _from_cache(digests, partial, jobs, keys, kept, since)
-            left = {rel: job for rel, job in jobs.items() if rel not in kept}
+            hits, left = 0, jobs
+            if digests is not None:
+                hits, left = _from_cache(digests, partial, jobs, kept)
+            elif kept:
+                left = {rel: job for rel, job in jobs.items() if rel not in kept}
             computed = _finish(self._hasher, left, progress, unreadable)
             # Nothing hashed and every entry used: the cache file holds all there is.
             if digests is not None and (computed or hits != len(digests.entries)):
-                digests.keep(_cached(keys, computed, kept, since, partial.stamped_at))
+                digests.keep(_cached(digests, partial, jobs, computed, kept, since))
             computed.update(kept)
             reused = len(kept)
         return dataclasses.replace(
@@ -284,46 +286,75 @@ def _from_cache(
     digests: DigestCache,
     snapshot: Snapshot,
     jobs: Mapping[str, Job],
-    keys: dict[str, Key],
     kept: dict[str, str],
-    since: dict[str, int],
-) -> int:
-    """Take over the digests the cache has of ``jobs`` into ``kept`` (and ``since``).
+) -> tuple[int, dict[str, Job]]:
+    """Take over the digests the cache has of ``jobs`` into ``kept``.
 
-    Fills ``keys`` with the cache's key of each regular file among ``jobs``
-    (links are hashed); returns how many digests came from the cache.
+    Only regular files are looked up (links are hashed).  Returns how many
+    digests came from the cache, and the jobs left to hash.
     """
     tree, stamps, get = snapshot.tree, snapshot.stamps, digests.entries.get
     hits = 0
-    for rel, (_, algo, _) in jobs.items():
-        entry, stamp = tree.get(rel), stamps.get(rel)
-        if entry is None or stamp is None or entry.kind != FILE:
-            continue
-        key = keys[rel] = (entry.dev, entry.ino, entry.size, stamp[0], stamp[1], algo)
+    left: dict[str, Job] = {}
+    # One pass over every file to hash: kept inline, Entry fields by index
+    # (kind, size, dev, ino).
+    for rel, job in jobs.items():
         if rel in kept:
             continue
-        found = get(key)
-        # The racy rule (read/digest_cache.py): the file last changed well before.
-        if found is not None and stamp[1] < found[1] - RACY_NS:
-            kept[rel], since[rel] = found
-            hits += 1
-    return hits
+        stamp = stamps.get(rel)
+        if stamp is not None:
+            entry = tree[rel]
+            found = get((entry[2], entry[3], entry[1], stamp[0], stamp[1]))
+            # The racy rule (read/digest_cache.py): the file last changed well before.
+            if (
+                found is not None
+                and stamp[1] < found[1] - RACY_NS
+                and found[2] == job[1]
+                and entry[0] == FILE
+            ):
+                kept[rel] = found[0]
+                hits += 1
+                continue
+        left[rel] = job
+    return hits, left
 
 
 def _cached(
-    keys: Mapping[str, Key],
+    digests: DigestCache,
+    snapshot: Snapshot,
+    jobs: Mapping[str, Job],
     computed: Mapping[str, str],
     kept: Mapping[str, str],
     since: Mapping[str, int],
-    started: int,
 ) -> Iterator[tuple[Key, Value]]:
-    """What the digest cache holds after this check: a digest for every file it has one of."""
-    for rel, key in keys.items():
+    """What the digest cache holds after this check: a digest for every file it has one of.
+
+    A digest taken over keeps when it was computed: ``since`` (from the check
+    before a fix), else the cache's own entry.
+    """
+    tree, stamps, started, get = (
+        snapshot.tree,
+        snapshot.stamps,
+        snapshot.stamped_at,
+        digests.entries.get,
+    )
+    for rel, (_, algo, _) in jobs.items():
+        stamp = stamps.get(rel)
+        entry = tree.get(rel)
+        if stamp is None or entry is None or entry.kind != FILE:
+            continue
+        key = (entry.dev, entry.ino, entry.size, stamp[0], stamp[1])
         digest = computed.get(rel)
         if digest is not None:
-            yield key, (digest, started)
+            yield key, (digest, started, algo)
         elif rel in kept:
-            yield key, (kept[rel], since[rel])
+            at = since.get(rel)
+            if at is None:
+                found = get(key)
+                if found is None:
+                    continue
+                at = found[1]
+            yield key, (kept[rel], at, algo)
 
 
 def _finish(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from venv_doctor.read.digest_cache import RACY_NS, Key, Value
 from venv_doctor.read.installed import (
     Unreadable,
 )
 from venv_doctor.read.layout import VenvLayout
+from venv_doctor.read.records import RecordRow
 from venv_doctor.read.snapshot import (
     DIR,
     FILE,
@@ -200,14 +202,19 @@ def stat_owned(
     inside: Inside,
     unreadable: list[Unreadable],
     stamps: dict[str, tuple[int, int]] | None = None,
+    cached: Mapping[Key, Value] | None = None,
+    reused: dict[str, str] | None = None,
 ) -> set[str]:
     """``lstat`` every RECORD-listed path: the files the walk saw, and those it did not reach.
 
     The walk does not reach ``share/``, ``include/`` or the inside of
     ``__pycache__``.  No folder link on the way there is followed: a path that
     would lead through a linked folder is returned as escaped instead.  With
-    ``stamps``, the mtime and ctime of each regular file go there.
+    ``stamps``, the mtime and ctime of each regular file go there; with
+    ``cached`` (the digest cache's entries) too, the digest of each regular
+    file whose ``lstat`` matches an entry goes to ``reused`` (``_take_cached``).
     """
+    reused = reused if reused is not None else {}
     root = str(layout.root)
     escaped: set[str] = set()
     parents_plain = _PlainParents(root, tree)
@@ -234,17 +241,55 @@ def stat_owned(
                             Entry, (FILE, st.st_size, st.st_dev, st.st_ino, st.st_nlink, None, True)
                         )
                         if stamps is not None:
-                            stamps[rel] = (st.st_mtime_ns, st.st_ctime_ns)
+                            _stamp(st, rel, _row, stamps, cached, reused)
                     else:  # replaced since the walk
                         tree[rel] = _entry(f"{root}/{rel}", st, inside)
                 elif entry is None:
                     found = _stat_unwalked(rel, fd, prefix, tree, inside, parents_plain, escaped)
                     if found is not None and stamps is not None and is_regular(found.st_mode):
-                        stamps[rel] = (found.st_mtime_ns, found.st_ctime_ns)
+                        _stamp(found, rel, _row, stamps, cached, reused)
     finally:
         if fd is not None:
             os.close(fd)
     return escaped
+
+
+def _stamp(
+    st: os.stat_result,
+    rel: str,
+    row: RecordRow,
+    stamps: dict[str, tuple[int, int]],
+    cached: Mapping[Key, Value] | None,
+    reused: dict[str, str],
+) -> None:
+    stamps[rel] = (st.st_mtime_ns, st.st_ctime_ns)
+    if cached is not None:
+        _take_cached(cached, st, rel, row, reused)
+
+
+def _take_cached(
+    cached: Mapping[Key, Value],
+    st: os.stat_result,
+    rel: str,
+    row: RecordRow,
+    reused: dict[str, str],
+) -> None:
+    """Put the digest cache's digest of a regular file in ``reused``, if it may be taken over.
+
+    The same device, inode, size, mtime and ctime, the RECORD's algorithm and
+    size (a file of another size is modified whatever its digest), and git's
+    racy rule: the file last changed well before the digest was computed
+    (``digest_cache.RACY_NS``).
+    """
+    ctime = st.st_ctime_ns
+    found = cached.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, ctime))
+    if (
+        found is not None
+        and found[2] == row[1]
+        and ctime < found[1] - RACY_NS
+        and (row[3] is None or row[3] == st.st_size)
+    ):
+        reused[rel] = found[0]
 
 
 def _stat_unwalked(
@@ -300,10 +345,15 @@ def names(site: os.PathLike[str] | str) -> list[str]:
         return []
 
 
-def hash_jobs(owned: Iterable[tuple[OwnedFile, ...]], tree: Mapping[str, Entry]) -> dict[str, Job]:
+def hash_jobs(
+    owned: Iterable[tuple[OwnedFile, ...]],
+    tree: Mapping[str, Entry],
+    skip: Container[str] = (),
+) -> dict[str, Job]:
     """Every RECORD-listed file to hash: those whose size already matches.
 
     A file whose size differs is modified whatever its hash, so it is not read.
+    Files in ``skip`` (whose digest is known) are left out.
     """
     from venv_doctor.read.hashing import available
 
@@ -315,7 +365,7 @@ def hash_jobs(owned: Iterable[tuple[OwnedFile, ...]], tree: Mapping[str, Entry])
     for files in owned:
         for rel, row in files:
             algo = row[1]
-            if rel is None or algo is None or rel in jobs:
+            if rel is None or algo is None or rel in jobs or rel in skip:
                 continue
             entry = get(rel)
             if entry is None:

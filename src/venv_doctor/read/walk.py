@@ -124,7 +124,17 @@ def read_venv(
             walk(str(layout.scripts), scripts_rel, tree, unreadable, inside, temps)
         for dist in dists:
             unreadable.extend(dist.unreadable)
-        escaped = stat_owned(layout, owned.values(), tree, inside, unreadable, stamped)
+        reused: dict[str, str] = {}
+        escaped = stat_owned(
+            layout,
+            owned.values(),
+            tree,
+            inside,
+            unreadable,
+            stamped,
+            cached=digests.entries if digests is not None and digests.entries else None,
+            reused=reused,
+        )
         # Read while the helpers hash; their unreadable files are listed last.
         later: list[Unreadable] = []
         snapshot = Snapshot(
@@ -152,7 +162,7 @@ def read_venv(
         if hasher is not None:
             hasher.stop()
         raise
-    return Reading(snapshot, hasher, unreadable, later, earlier, digests)
+    return Reading(snapshot, hasher, unreadable, later, earlier, digests, reused)
 
 
 class Reading:
@@ -166,10 +176,12 @@ class Reading:
         later: list[Unreadable],
         earlier: Snapshot | None = None,
         digests: DigestCache | None = None,
+        reused: dict[str, str] | None = None,
     ) -> None:
         self._partial, self._hasher = partial, hasher
         self._unreadable, self._later = unreadable, later
         self._earlier, self._digests = earlier, digests
+        self._reused = reused or {}  # rel -> digest, from the digest cache
 
     @property
     def dists(self) -> tuple[InstalledDist, ...]:
@@ -186,20 +198,23 @@ class Reading:
         computed: dict[str, str] = {}
         reused = 0
         if self._hasher is not None:
-            jobs = hash_jobs(partial.owned.values(), partial.tree)
-            earlier = self._earlier
-            kept = {} if earlier is None else _unchanged(earlier, partial, jobs)
-            # When each kept digest was computed (for the cache): when the earlier check began.
-            since = dict.fromkeys(kept, earlier.stamped_at if earlier is not None else 0)
-            digests = self._digests
-            hits, left = 0, jobs
-            if digests is not None:
-                hits, left = _from_cache(digests, partial, jobs, kept)
-            elif kept:
+            earlier, digests, owned = self._earlier, self._digests, partial.owned.values()
+            jobs: dict[str, Job] | None = None
+            if earlier is None:
+                # The digest cache's, looked up as each file was stat-ed.
+                kept, since = self._reused, {}
+                left = hash_jobs(owned, partial.tree, skip=kept)
+            else:
+                jobs = hash_jobs(owned, partial.tree)
+                kept = _unchanged(earlier, partial, jobs)
+                # When each kept digest was computed: when the earlier check began.
+                since = dict.fromkeys(kept, earlier.stamped_at)
                 left = {rel: job for rel, job in jobs.items() if rel not in kept}
             computed = _finish(self._hasher, left, progress, unreadable)
             # Nothing hashed and every entry used: the cache file holds all there is.
-            if digests is not None and (computed or hits != len(digests.entries)):
+            if digests is not None and (computed or len(kept) != len(digests.entries)):
+                if jobs is None:
+                    jobs = hash_jobs(owned, partial.tree)
                 digests.keep(_cached(digests, partial, jobs, computed, kept, since))
             computed.update(kept)
             reused = len(kept)
@@ -280,43 +295,6 @@ def _unchanged(earlier: Snapshot, now: Snapshot, jobs: Mapping[str, Job]) -> dic
         ):
             kept[rel] = digest
     return kept
-
-
-def _from_cache(
-    digests: DigestCache,
-    snapshot: Snapshot,
-    jobs: Mapping[str, Job],
-    kept: dict[str, str],
-) -> tuple[int, dict[str, Job]]:
-    """Take over the digests the cache has of ``jobs`` into ``kept``.
-
-    Only regular files are looked up (links are hashed).  Returns how many
-    digests came from the cache, and the jobs left to hash.
-    """
-    tree, stamps, get = snapshot.tree, snapshot.stamps, digests.entries.get
-    hits = 0
-    left: dict[str, Job] = {}
-    # One pass over every file to hash: kept inline, Entry fields by index
-    # (kind, size, dev, ino).
-    for rel, job in jobs.items():
-        if rel in kept:
-            continue
-        stamp = stamps.get(rel)
-        if stamp is not None:
-            entry = tree[rel]
-            found = get((entry[2], entry[3], entry[1], stamp[0], stamp[1]))
-            # The racy rule (read/digest_cache.py): the file last changed well before.
-            if (
-                found is not None
-                and stamp[1] < found[1] - RACY_NS
-                and found[2] == job[1]
-                and entry[0] == FILE
-            ):
-                kept[rel] = found[0]
-                hits += 1
-                continue
-        left[rel] = job
-    return hits, left
 
 
 def _cached(

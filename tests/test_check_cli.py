@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -84,7 +85,9 @@ def assert_contract(result: CheckResult, venv: Path) -> None:
     assert report["venv"] == str(venv)
     assert report["lockfile"] is None
     summary = report["summary"]
-    assert set(summary) == {"error", "warning", "info", "codes"}
+    assert set(summary) == {"error", "warning", "info", "codes", "digests_hashed", "digests_reused"}
+    # A venv a test checked before reuses digests: together they cover every file hashed.
+    assert all(isinstance(summary[key], int) for key in ("digests_hashed", "digests_reused"))
     for severity in ("error", "warning", "info"):
         assert summary[severity] == sum(1 for f in result.findings if f["severity"] == severity)
     counted: dict[str, int] = {}
@@ -410,4 +413,5 @@ def test_piped_output_keeps_each_line_whole(broken: Path) -> None:
     header = result.stdout.splitlines()[0]
     assert len(header) > 80
     assert header.startswith(f"{broken} (named by the argument): ")
-    assert header.endswith("full check")
+    # The digests of a venv checked before are reused, and the header says so.
+    assert re.search(r"full check( \(\d+ files? hashed, \d+ digests? reused\))?$", header), header

@@ -41,6 +41,8 @@ def test_keys_and_summary():
         "warning": 0,
         "info": 1,
         "codes": {"cache-hardlink": 1, "file-missing": 1},
+        "digests_hashed": 0,
+        "digests_reused": 0,
     }
     assert list(data["findings"][0]) == [
         "code",

@@ -227,9 +227,10 @@ def test_console_script_and_module_agree(broken: Path) -> None:
     script = Path(sys.executable).with_name("venv-doctor")
     if not script.exists():
         pytest.skip("venv-doctor is not installed as a console script here")
-    via_module = check_json(broken)
+    # --no-cache: the second run would take over the digests the first computed.
+    via_module = check_json(broken, "--no-cache")
     proc = subprocess.run(
-        [script, "check", broken, "--format", "json"],
+        [script, "check", broken, "--format", "json", "--no-cache"],
         capture_output=True,
         text=True,
         env=clean_environ(),

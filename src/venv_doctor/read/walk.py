@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Protocol
@@ -108,10 +109,11 @@ def read_venv(
 
         hasher = Hasher(root, workers)
     try:
-        # With an earlier snapshot or a digest cache most files keep their
-        # digest: none is hashed before its stat.
-        early = earlier is None and (digests is None or not digests.entries)
-        dists, owned, stashed = _read_records(layout, hasher if early else None)
+        # With an earlier snapshot most files keep their digest: none is hashed
+        # before its stat; with a digest cache, only the big files it lacks.
+        cached = digests.entries if digests is not None and digests.entries else None
+        early = hasher if earlier is None else None
+        dists, owned, stashed = _read_records(layout, early, cached)
         folded = False
         for site in layout.site_packages:
             top = walk(str(site), layout.relative(site), tree, unreadable, inside, temps)
@@ -232,7 +234,7 @@ class Reading:
 
 
 def _read_records(
-    layout: VenvLayout, hasher: Hasher | None
+    layout: VenvLayout, hasher: Hasher | None, cached: Mapping[Key, Value] | None = None
 ) -> tuple[list[InstalledDist], dict[str, tuple[OwnedFile, ...]], list[InstalledDist]]:
     """The distributions of every site-packages, their RECORD rows with venv paths,
     and the metadata folders pip stashed.
@@ -260,7 +262,8 @@ def _read_records(
             )
             files = owned[dist.meta_dir] = tuple(map(OwnedFile, rels, dist.record))
             if hasher is not None:
-                hasher.add(early_jobs([files]))
+                jobs = early_jobs([files])
+                hasher.add(jobs if cached is None else _not_cached(root, jobs, cached))
     return dists, owned, stashed
 
 
@@ -295,6 +298,28 @@ def _unchanged(earlier: Snapshot, now: Snapshot, jobs: Mapping[str, Job]) -> dic
         ):
             kept[rel] = digest
     return kept
+
+
+def _not_cached(root: str, jobs: list[Job], cached: Mapping[Key, Value]) -> list[Job]:
+    """The big files among ``jobs`` whose digest the cache may not have, to hash early.
+
+    An ``lstat`` each (a few thousand big files in a big venv): a venv that
+    changed since its last check hashes them from the start, one that did not
+    hashes none of them.  A link or a file that cannot be ``stat``-ed is left
+    to the check.
+    """
+    wanted = []
+    for job in jobs:
+        try:
+            st = os.lstat(f"{root}/{job[0]}")
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        found = cached.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        if found is None or found[2] != job[1] or st.st_ctime_ns >= found[1] - RACY_NS:
+            wanted.append(job)
+    return wanted
 
 
 def _cached(

@@ -14,6 +14,7 @@ import functools
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -80,34 +81,57 @@ def killed_uv(tools: Tools, project: Path, *, path: Path, syscalls: str) -> None
 
 
 def killed_uv_at_rename(tools: Tools, project: Path, venv: Path, target: Path) -> None:
-    """``uv sync --frozen`` into the empty ``venv``, SIGKILLed as it renames a file to ``target``.
+    """``uv sync --frozen`` into the empty ``venv``, SIGKILLed as it renames onto ``target``."""
+    killed_uv_counting(
+        tools, project, venv, syscall="rename", at=lambda call: f'"{target}")' in call
+    )
 
-    strace's ``-P`` matches the first path of a rename only, so a first sync
-    under strace counts uv's renames up to the one onto ``target``; the venv is
-    made empty again and the second sync is killed on entering that rename.
-    With one package and a warm cache uv renames in the same order each time.
+
+def killed_uv_counting(
+    tools: Tools,
+    project: Path,
+    venv: Path,
+    *,
+    syscall: str,
+    at: Callable[[str], bool],
+    link_mode: str = "copy",
+    reset: Callable[[], None] | None = None,
+) -> None:
+    """``uv sync --frozen`` into the empty ``venv``, SIGKILLed on entering the call ``at`` picks.
+
+    strace's ``-P`` matches a call's first path only, and not a file whose
+    name uv draws at random, so a first sync under strace counts uv's calls
+    of ``syscall`` up to the first line ``at`` accepts; the venv is made empty
+    again (or as ``reset`` makes it) and the second sync is killed on entering
+    that call.  With a warm cache uv makes the same calls in the same order
+    each time, as long as it installs one package: more go in parallel.
     """
     if not strace_works():
         pytest.skip("strace is missing or may not trace here")
-    argv = [tools.uv, "sync", "--frozen", "--link-mode", "copy"]
-    log = project.parent / "renames.strace"
+    argv = [tools.uv, "sync", "--frozen", "--link-mode", link_mode]
+    log = project.parent / f"{syscall}.strace"
+
     # Twice, so that the counted run starts as the killed one will: uv's own
     # cache (the interpreter's probe) written already, the venv empty.
-    for _ in range(2):
+    def start_over() -> None:
         shutil.rmtree(venv)
         tools.make_uv_venv(venv)
-        traced = ["strace", "-f", "-qq", "-o", log, "-e", "trace=rename", *argv]
+        if reset is not None:
+            reset()
+
+    for _ in range(2):
+        start_over()
+        traced = ["strace", "-f", "-qq", "-o", log, "-e", f"trace={syscall}", *argv]
         run(traced, env=tools.environ, cwd=project)
-    renames = [line for line in log.read_text().splitlines() if " rename(" in line]
-    # strace counts each thread's calls on its own: count those of the renaming thread.
-    thread = next(line.split()[0] for line in renames if f'"{target}")' in line)
-    mine = [line for line in renames if line.split()[0] == thread]
-    count = next(i for i, line in enumerate(mine, 1) if f'"{target}")' in line)
-    shutil.rmtree(venv)
-    tools.make_uv_venv(venv)
-    inject = f"inject=rename:signal=KILL:when={count}"
+    calls = [line for line in log.read_text().splitlines() if f" {syscall}(" in line]
+    # strace counts each thread's calls on its own: count those of the thread making it.
+    thread = next(line.split()[0] for line in calls if at(line))
+    mine = [line for line in calls if line.split()[0] == thread]
+    count = next(i for i, line in enumerate(mine, 1) if at(line))
+    start_over()
+    inject = f"inject={syscall}:signal=KILL:when={count}"
     proc = run(
-        ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=rename", "-e", inject, *argv],
+        ["strace", "-f", "-qq", "-o", "/dev/null", "-e", f"trace={syscall}", "-e", inject, *argv],
         env=tools.environ,
         cwd=project,
         check=False,
@@ -377,6 +401,52 @@ def test_a_uv_sync_killed_among_its_own_metadata_files_is_reinstalled(
     assert checked.exit_code == 1
     found = checked.at("dist-info-incomplete", rel(venv, meta))
     assert says in found["message"]
+
+    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert "reinstall deplow 1.0 from uv.lock" in fixed.stdout
+    assert_healthy(venv)
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), expected)
+
+
+def test_a_uv_sync_killed_before_its_own_metadata_files_is_reinstalled(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # Killed as it creates the temporary file for REQUESTED: the dist-info holds
+    # the wheel's files and RECORD and nothing of uv's, like an install made with
+    # --no-installer-metadata, while uv wrote INSTALLER for the others here.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["deplow", "bumpy"], link_mode="hardlink")
+    expected = fresh_sync_state(tools, project, tmp_path)
+    meta = site_packages(venv) / "deplow-1.0.dist-info"
+    prefix = f'"{meta}/.tmp'
+    killed_uv_counting(
+        tools,
+        project,
+        venv,
+        syscall="openat",
+        at=lambda call: prefix in call and "O_CREAT" in call,
+        link_mode="hardlink",
+        # bumpy installed first, so that the killed sync installs deplow alone.
+        reset=lambda: tools.run_uv(
+            "pip",
+            "install",
+            "--python",
+            venv / "bin" / "python",
+            "--link-mode",
+            "hardlink",
+            "bumpy==2.0",
+        ),
+    )
+    assert {p.name for p in meta.iterdir()} == {"METADATA", "RECORD", "WHEEL"}
+    assert (site_packages(venv) / "bumpy-2.0.dist-info" / "INSTALLER").exists()
+    assert_in_sync(tools, project)  # uv sees nothing to do
+
+    checked = check_json(venv)
+    assert checked.exit_code == 1
+    found = checked.at("dist-info-incomplete", rel(venv, meta))
+    assert "uv wrote one for the others it installed here" in found["message"]
 
     fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
     assert fixed.exit_code == 0, fixed.stdout + fixed.stderr

@@ -101,6 +101,8 @@ def _unfinished(snapshot: Snapshot, dist: InstalledDist, index: Index) -> Record
         what = f"holds {who} temporary file {temps[0]}"
     elif (stash := _pip_stash_of(snapshot, dist)) is not None:
         what = f"has no INSTALLER beside it while pip's stash of {dist.name} {stash} is still there"
+    elif _uv_left_unfinished(snapshot, dist):
+        what = "has no INSTALLER beside it, while uv wrote one for the others it installed here"
     else:
         stem = meta.rpartition("/")[2].removesuffix(".dist-info")
         if f"{dist.site_dir}/{stem}.data" in index.owned_dirs:
@@ -117,6 +119,20 @@ def _installer_temp(name: str) -> bool:
     """
     kind = tempnames.temp_kind(name, is_dir=False)
     return kind in {tempnames.UV_TEMP, tempnames.PIP_TEMP}
+
+
+def _uv_left_unfinished(snapshot: Snapshot, dist: InstalledDist) -> bool:
+    """Whether ``dist`` lacks the INSTALLER uv writes for every other install in this venv.
+
+    uv links or copies a wheel's files, its RECORD among them, then writes
+    REQUESTED, INSTALLER and its own RECORD; killed before the first of those,
+    it leaves a dist-info that looks like an install made with
+    ``--no-installer-metadata``.  In a venv uv made, where uv wrote INSTALLER
+    for the other distributions, that is the install uv did not finish.
+    """
+    if "INSTALLER" in dist.meta_files or "uv" not in (snapshot.layout.cfg or {}):
+        return False
+    return any(other.installer == "uv" for other in snapshot.dists if other is not dist)
 
 
 def _pip_stash_of(snapshot: Snapshot, dist: InstalledDist) -> str | None:

@@ -61,7 +61,8 @@ EXPLANATIONS: dict[str, Explanation] = {
         "not list an installer's own file beside it (INSTALLER, REQUESTED, `direct_url.json`, "
         "`uv_cache.json`), holds an installer's temporary file (uv's `.tmpXXXXXX`, pip's "
         "`INSTALLERxxxxxxxx.tmp`), has no INSTALLER while pip's stash of the version it "
-        "replaced is still there, or still lists the wheel's `NAME-VERSION.data/` folder "
+        "replaced is still there or while uv wrote one for the others it installed in a venv it "
+        "made, or still lists the wheel's `NAME-VERSION.data/` folder "
         "is the one the wheel shipped: the install stopped before it finished, and the launcher "
         "may never have been written. A dist-info with no INSTALLER at all is fine: "
         "`uv pip install --no-installer-metadata` and `python -m installer` write none.",

@@ -19,7 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tools import Tools, check_json, rel, run, site_packages
+from tests.support.tools import (
+    Tools,
+    check_json,
+    rel,
+    run,
+    run_check,
+    site_packages,
+    write_pyproject,
+)
 from tests.test_fix import (
     assert_healthy,
     assert_in_sync,
@@ -454,3 +462,50 @@ def test_a_uv_sync_killed_before_its_own_metadata_files_is_reinstalled(
     assert_healthy(venv)
     assert_in_sync(tools, project)
     assert_same_state(installed_state(venv), expected)
+
+
+def test_files_uv_linked_for_an_install_it_did_not_finish_are_its_leftovers(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # uv links a wheel's top-level entries in the order it reads them from the
+    # unpacked wheel; killed after deplow/ and before deplow's metadata folder
+    # (seen in the kill suite), deplow/__init__.py, a hard link into uv's cache,
+    # belongs to no distribution.  Here the order may put the metadata folder
+    # first, so the state is made from a whole hardlink install, its metadata
+    # folder taken away.  The lock the user goes back to does not want deplow:
+    # nothing installs over it, it must go as uv's leftover, not stay as a
+    # person's orphan.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["deplow"], link_mode="hardlink")
+    site = site_packages(venv)
+    shutil.rmtree(site / "deplow-1.0.dist-info")
+    assert (site / "deplow" / "__init__.py").stat().st_nlink > 1
+    write_pyproject(project, ["bumpy"])
+    tools.run_uv("lock", cwd=project)
+    expected = fresh_sync_state(tools, project, tmp_path)
+
+    # check finds uv's cache where uv does: UV_CACHE_DIR, as the user's uv has it.
+    checked = run_check(venv, "--format", "json", env=tools.environ, cwd=project)
+    assert checked.exit_code == 1
+    found = checked.at("stash-leftover", rel(venv, site / "deplow"))
+    assert "hard links into uv's cache" in found["message"]
+    assert not checked.of("orphan-file")
+
+    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert_healthy(venv)
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), expected)
+
+
+def test_a_file_a_person_put_there_is_not_uvs_leftover(tools: Tools, tmp_path: Path) -> None:
+    # The same folder copied in by hand: no link into uv's cache, a person's.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["deplow"], link_mode="hardlink")
+    site = site_packages(venv)
+    shutil.rmtree(site / "deplow-1.0.dist-info")
+    data = (site / "deplow" / "__init__.py").read_bytes()
+    (site / "deplow" / "__init__.py").unlink()
+    (site / "deplow" / "__init__.py").write_bytes(data)
+    checked = run_check(venv, "--format", "json", "--no-lock", env=tools.environ)
+    assert [f["code"] for f in checked.failing()] == ["orphan-file"]

@@ -67,9 +67,14 @@ def _site(
             continue
         if top.endswith(METADATA_SUFFIXES):
             continue  # unreadable metadata folders are reported on their own
-        if rel in index.egg_top_level or rel.rsplit(".", 1)[0] in index.egg_top_level:
+        if (
+            rel in theirs
+            or rel in index.egg_top_level
+            or rel.rsplit(".", 1)[0] in index.egg_top_level
+        ):
             continue
-        if rel in theirs:
+        if rel in snapshot.cache.orphans and rel not in index.owned_dirs:
+            found.append(_linked_by_uv(snapshot, rel, others))
             continue
         entry = snapshot.tree[rel]
         if entry.kind != DIR:
@@ -85,6 +90,20 @@ def _site(
             continue
         found.extend(_folder(index, prefix, rel, dirs, others, theirs))
     return found
+
+
+def _linked_by_uv(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
+    """What uv linked from its cache for an install it did not finish."""
+    files = [p for p in others if not is_bytecode(p)] if others else [rel]
+    what = f"{rel}/ ({counted(len(files), 'file')})" if others else rel
+    return finding(
+        "stash-leftover",
+        f"{what} belongs to no installed distribution, and its files are hard links into "
+        f"uv's cache ({snapshot.cache.cache_dir}): uv linked them for an install it did not "
+        "finish",
+        path=rel,
+        hint="venv-doctor fix moves it to the trash",
+    )
 
 
 # Below one top-level entry: its folders, and its files, links and others.

@@ -95,6 +95,10 @@ class CacheLinks:
     cache_dir: str | None
     linked: Mapping[str, int]  # meta_dir -> number of files with other links
     confirmed: frozenset[str]  # meta_dirs whose files are proven to be uv cache links
+    # Top-level entries of site-packages that no RECORD lists, holding a file
+    # proven to be a hard link into uv's unpacked wheels: uv linked them for an
+    # install it did not finish.
+    orphans: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

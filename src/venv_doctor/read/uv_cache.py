@@ -36,6 +36,9 @@ def cache_links(
     owned: Mapping[str, tuple[OwnedFile, ...]],
     tree: Mapping[str, Entry],
     environ: Mapping[str, str],
+    *,
+    root: str = "",
+    sites: Iterable[str] = (),
 ) -> CacheLinks:
     """Count installed files with other hard links, and prove uv's cache holds them.
 
@@ -78,7 +81,82 @@ def cache_links(
                 if (st.st_dev, st.st_ino) == (entry.dev, entry.ino):
                     confirmed.add(meta_dir)
                     break
-    return CacheLinks(cache_dir=cache, linked=linked, confirmed=frozenset(confirmed))
+    orphans = _linked_orphans(root, set(sites), owned, tree, cache) if root else frozenset()
+    return CacheLinks(
+        cache_dir=cache, linked=linked, confirmed=frozenset(confirmed), orphans=orphans
+    )
+
+
+def _linked_orphans(
+    root: str,
+    sites: set[str],
+    owned: Mapping[str, tuple[OwnedFile, ...]],
+    tree: Mapping[str, Entry],
+    cache: str | None,
+) -> frozenset[str]:
+    """Top-level entries of site-packages no RECORD lists that hold a uv cache link.
+
+    uv links a wheel's files in before it writes the metadata folder's RECORD
+    (``crates/uv-install-wheel/src/linker.rs``); killed in between, they belong
+    to no distribution.  A person's file is never a hard link into
+    ``<cache>/archive-v*/<id>/``: one that is was put there by uv.  One file per
+    top-level entry is looked up, by inode, at the same place in each archive
+    (the walk stats only listed files: this one is stat-ed here).
+    """
+    if not cache or not sites:
+        return frozenset()
+    listed = {rel for rows in owned.values() for rel, _row in rows if rel is not None}
+    samples: dict[str, str] = {}
+    for rel, entry in tree.items():
+        if entry.kind != FILE or rel in listed or rel.endswith(".pyc"):
+            continue
+        site, _, inner = _split(rel, sites)
+        top = f"{site}/{inner.partition('/')[0]}"
+        if site and not top.endswith((".dist-info", ".egg-info")):
+            samples.setdefault(top, inner)
+    found: set[str] = set()
+    archives: list[str] | None = None
+    for top, inner in samples.items():
+        try:
+            st = os.lstat(os.path.join(root, top.rpartition("/")[0], inner))
+        except OSError:
+            continue
+        if st.st_nlink < 2:
+            continue
+        if archives is None:
+            archives = _archives(cache)
+        for archive in archives:
+            try:
+                other = os.lstat(os.path.join(archive, inner))
+            except OSError:
+                continue
+            if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+                found.add(top)
+                break
+    return frozenset(found)
+
+
+def _split(rel: str, sites: set[str]) -> tuple[str, str, str]:
+    """``(site, "/", inner)`` for a path below one of ``sites``, else empties."""
+    for site in sites:
+        if rel.startswith(site + "/"):
+            return site, "/", rel[len(site) + 1 :]
+    return "", "", ""
+
+
+def _archives(cache: str) -> list[str]:
+    """Every unpacked wheel in uv's cache: ``<cache>/archive-v*/<id>``."""
+    found: list[str] = []
+    try:
+        buckets = [e.path for e in os.scandir(cache) if e.name.startswith("archive-v")]
+    except OSError:
+        return found
+    for bucket in buckets:
+        try:
+            found.extend(e.path for e in os.scandir(bucket) if e.is_dir(follow_symlinks=False))
+        except OSError:
+            continue
+    return found
 
 
 def _archive_index(cache: str) -> dict[str, list[str]]:

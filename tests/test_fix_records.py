@@ -489,6 +489,7 @@ def test_files_uv_linked_for_an_install_it_did_not_finish_are_its_leftovers(
     assert checked.exit_code == 1
     found = checked.at("stash-leftover", rel(venv, site / "deplow"))
     assert "hard links into uv's cache" in found["message"]
+    assert "an install or an uninstall it did not finish" in found["message"]
     assert not checked.of("orphan-file")
 
     fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))

@@ -93,14 +93,14 @@ def _site(
 
 
 def _linked_by_uv(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
-    """What uv linked from its cache for an install it did not finish."""
+    """What uv linked from its cache, in an install or uninstall it did not finish."""
     files = [p for p in others if not is_bytecode(p)] if others else [rel]
     what = f"{rel}/ ({counted(len(files), 'file')})" if others else rel
     return finding(
         "stash-leftover",
         f"{what} belongs to no installed distribution, and its files are hard links into "
-        f"uv's cache ({snapshot.cache.cache_dir}): uv linked them for an install it did not "
-        "finish",
+        f"uv's cache ({snapshot.cache.cache_dir}): uv put them there, in an install or an "
+        "uninstall it did not finish",
         path=rel,
         hint="venv-doctor fix moves it to the trash",
     )

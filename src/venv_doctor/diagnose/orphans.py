@@ -94,8 +94,8 @@ def _site(
 
 def _linked_by_uv(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
     """What uv linked from its cache, in an install or uninstall it did not finish."""
-    files = [p for p in others if not is_bytecode(p)] if others else [rel]
-    what = f"{rel}/ ({counted(len(files), 'file')})" if others else rel
+    files = sum(1 for path in others if not is_bytecode(path))
+    what = f"{rel}/ ({counted(files, 'file')})" if others else rel
     return finding(
         "stash-leftover",
         f"{what} belongs to no installed distribution, and its files are hard links into "

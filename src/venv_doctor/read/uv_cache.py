@@ -7,8 +7,10 @@ import sys
 from collections.abc import Iterable, Mapping
 
 from venv_doctor.read.installed import (
+    METADATA_SUFFIXES,
     InstalledDist,
 )
+from venv_doctor.read.records import is_bytecode
 from venv_doctor.read.snapshot import (
     FILE,
     CacheLinks,
@@ -108,11 +110,14 @@ def _linked_orphans(
     listed = {rel for rows in owned.values() for rel, _row in rows if rel is not None}
     samples: dict[str, str] = {}
     for rel, entry in tree.items():
-        if entry.kind != FILE or rel in listed or rel.endswith(".pyc"):
+        if entry.kind != FILE or rel in listed or is_bytecode(rel):
             continue
-        site, _, inner = _split(rel, sites)
+        site = next((site for site in sites if rel.startswith(site + "/")), None)
+        if site is None:
+            continue
+        inner = rel[len(site) + 1 :]
         top = f"{site}/{inner.partition('/')[0]}"
-        if site and not top.endswith((".dist-info", ".egg-info")):
+        if not top.endswith(METADATA_SUFFIXES):
             samples.setdefault(top, inner)
     found: set[str] = set()
     archives: list[str] | None = None
@@ -136,14 +141,6 @@ def _linked_orphans(
     return frozenset(found)
 
 
-def _split(rel: str, sites: set[str]) -> tuple[str, str, str]:
-    """``(site, "/", inner)`` for a path below one of ``sites``, else empties."""
-    for site in sites:
-        if rel.startswith(site + "/"):
-            return site, "/", rel[len(site) + 1 :]
-    return "", "", ""
-
-
 def _archives(cache: str) -> list[str]:
     """Every unpacked wheel in uv's cache: ``<cache>/archive-v*/<id>``."""
     found: list[str] = []
@@ -162,21 +159,12 @@ def _archives(cache: str) -> list[str]:
 def _archive_index(cache: str) -> dict[str, list[str]]:
     """``*.dist-info`` folder name -> the uv archive folders holding one."""
     index: dict[str, list[str]] = {}
-    try:
-        buckets = [e.path for e in os.scandir(cache) if e.name.startswith("archive-v")]
-    except OSError:
-        return index
-    for bucket in buckets:
+    for archive in _archives(cache):
         try:
-            archives = [e.path for e in os.scandir(bucket) if e.is_dir(follow_symlinks=False)]
+            names = os.listdir(archive)
         except OSError:
             continue
-        for archive in archives:
-            try:
-                names = os.listdir(archive)
-            except OSError:
-                continue
-            for name in names:
-                if name.endswith(".dist-info"):
-                    index.setdefault(name, []).append(archive)
+        for name in names:
+            if name.endswith(".dist-info"):
+                index.setdefault(name, []).append(archive)
     return index

@@ -104,8 +104,12 @@ def killed_uv_counting(
     at: Callable[[str], bool],
     link_mode: str = "copy",
     reset: Callable[[], None] | None = None,
+    after: bool = False,
 ) -> None:
     """``uv sync --frozen`` into the empty ``venv``, SIGKILLed on entering the call ``at`` picks.
+
+    With ``after``, on entering the call that follows the last one ``at``
+    accepts (in the thread making them).
 
     strace's ``-P`` matches a call's first path only, and not a file whose
     name uv draws at random, so a first sync under strace counts uv's calls
@@ -135,7 +139,9 @@ def killed_uv_counting(
     # strace counts each thread's calls on its own: count those of the thread making it.
     thread = next(line.split()[0] for line in calls if at(line))
     mine = [line for line in calls if line.split()[0] == thread]
-    count = next(i for i, line in enumerate(mine, 1) if at(line))
+    picked = [i for i, line in enumerate(mine, 1) if at(line)]
+    count = picked[-1] + 1 if after else picked[0]
+    assert count <= len(mine), "no call follows the last one picked"
     start_over()
     inject = f"inject={syscall}:signal=KILL:when={count}"
     proc = run(
@@ -499,10 +505,70 @@ def test_files_uv_linked_for_an_install_it_did_not_finish_are_its_leftovers(
     assert_same_state(installed_state(venv), expected)
 
 
-def test_a_file_a_person_put_there_is_not_uvs_leftover(tools: Tools, tmp_path: Path) -> None:
-    # The same folder copied in by hand: no link into uv's cache, a person's.
+def test_files_uv_copied_for_an_install_it_did_not_finish_are_its_leftovers(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # uv in copy mode copies each file of the unpacked wheel into a temporary
+    # folder beside its place and renames it there (uv-fs ``link.rs``:
+    # ``atomic_copy_overwrite``), one top-level entry after the other, the
+    # metadata folder among them.  Killed as it goes on after _pytestlike/,
+    # its copies belong to no distribution and link to nothing: only their
+    # bytes, those of the unpacked wheel in uv's cache, say where they come
+    # from.  The lock the user goes back to does not want pytestlike.
     project = tmp_path / "proj"
-    venv = tools.uv_project(project, ["deplow"], link_mode="hardlink")
+    venv = tools.uv_project(project, ["pytestlike"])
+    site = site_packages(venv)
+    killed_uv_counting(
+        tools,
+        project,
+        venv,
+        syscall="rename",
+        at=lambda call: "/site-packages/_pytestlike/" in call,
+        after=True,
+    )
+    assert (site / "_pytestlike" / "runner.py").stat().st_nlink == 1
+    if any(site.glob("pytestlike-*.dist-info")):
+        pytest.skip("uv's unpacked wheel lists its metadata folder before _pytestlike/ here")
+    write_pyproject(project, ["deplow"])
+    tools.run_uv("lock", cwd=project)
+    expected = fresh_sync_state(tools, project, tmp_path)
+
+    checked = run_check(venv, "--format", "json", env=tools.environ, cwd=project)
+    assert checked.exit_code == 1
+    found = checked.at("stash-leftover", rel(venv, site / "_pytestlike"))
+    assert "copies of the files of an unpacked wheel in uv's cache" in found["message"]
+    assert "pytestlike-1.0" in found["message"]
+    # pytestlike/ holds only uv's temporary folder: an empty package folder.
+    assert rel(venv, site / "_pytestlike") not in {f["path"] for f in checked.of("orphan-file")}
+
+    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert_healthy(venv)
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), expected)
+
+
+def test_a_copy_a_person_changed_is_not_uvs_leftover(tools: Tools, tmp_path: Path) -> None:
+    # The same copies, one of them edited since: no longer uv's bytes, a person's.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["pytestlike"])
+    site = site_packages(venv)
+    shutil.rmtree(next(site.glob("pytestlike-*.dist-info")))
+    with (site / "_pytestlike" / "runner.py").open("a") as edited:
+        edited.write("# mine\n")
+    checked = run_check(venv, "--format", "json", "--no-lock", env=tools.environ)
+    edited = rel(venv, site / "_pytestlike")
+    assert edited not in {f["path"] for f in checked.of("stash-leftover")}
+    assert edited in {f["path"] for f in checked.of("orphan-file")}
+    # pytestlike/, untouched, is still the copy uv made.
+    assert rel(venv, site / "pytestlike") in {f["path"] for f in checked.of("stash-leftover")}
+
+
+def test_a_file_a_person_put_there_is_not_uvs_leftover(tools: Tools, tmp_path: Path) -> None:
+    # The same folder copied in by hand, where uv links what it installs (bumpy
+    # here): no link into uv's cache, a person's.
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["deplow", "bumpy"], link_mode="hardlink")
     site = site_packages(venv)
     shutil.rmtree(site / "deplow-1.0.dist-info")
     data = (site / "deplow" / "__init__.py").read_bytes()

@@ -212,10 +212,34 @@ def test_fix_installs_into_a_folder_holding_remnants_of_the_old_version(
     expected = fresh_sync(tools, project, tmp_path)
     broken = content_digest(venv)
 
-    # Offline with no wheel at hand, a dry run says what it cannot know yet.
-    offline = fix(tools, project, tmp_path, "--dry-run", "--offline", "--format", "json")
+    # Offline, where uv's cache cannot be found and no wheel is at hand, a dry
+    # run says what it cannot know yet: whether sklike/ is the new wheel's.
+    elsewhere = {"UV_CACHE_DIR": str(tmp_path / "another-uv-cache")}
+    offline = venv_doctor(
+        tools,
+        "fix",
+        project,
+        "--dry-run",
+        "--offline",
+        "--format",
+        "json",
+        cache=tmp_path / "vd-cache",
+        env=elsewhere,
+    )
     assert offline.exit_code == 1, offline.output
     assert any("could not be had" in note for note in offline.report["plan"]["notes"])
+    assert content_digest(venv) == broken
+    # With uv's cache at hand sklike/ is a copy of the unpacked 1.0 wheel, left
+    # by the uninstall uv did not finish: it goes without the new wheel.
+    offline = fix(tools, project, tmp_path, "--dry-run", "--offline", "--format", "json")
+    leftover = rel(venv, site / "sklike")
+    assert leftover in [
+        f["path"] for f in offline.report["before"]["findings"] if f["code"] == "stash-leftover"
+    ]
+    assert {"action": "discard", "path": leftover} in [
+        {key: action.get(key) for key in ("action", "path")}
+        for action in offline.report["plan"]["actions"]
+    ]
     assert content_digest(venv) == broken
 
     planned = fix(tools, project, tmp_path, "--dry-run", "--format", "json")

@@ -73,8 +73,9 @@ def _site(
             or rel.rsplit(".", 1)[0] in index.egg_top_level
         ):
             continue
-        if rel in snapshot.cache.orphans and rel not in index.owned_dirs:
-            found.append(_linked_by_uv(snapshot, rel, others))
+        left = _left_by_uv(snapshot, index, rel, others)
+        if left is not None:
+            found.append(left)
             continue
         entry = snapshot.tree[rel]
         if entry.kind != DIR:
@@ -92,6 +93,20 @@ def _site(
     return found
 
 
+def _left_by_uv(snapshot: Snapshot, index: Index, rel: str, others: list[str]) -> Finding | None:
+    """What uv linked or copied from its cache and left belonging to no distribution."""
+    if rel in index.owned_dirs:
+        return None
+    if rel in snapshot.cache.orphans:
+        return _linked_by_uv(snapshot, rel, others)
+    # uv links or copies as one link mode says, for a whole sync: where the
+    # files of what it installed are hard links into its cache, a copy is a
+    # person's.
+    if rel in snapshot.cache.copies and not snapshot.cache.confirmed:
+        return _copied_by_uv(snapshot, rel, others)
+    return None
+
+
 def _linked_by_uv(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
     """What uv linked from its cache, in an install or uninstall it did not finish."""
     files = sum(1 for path in others if not is_bytecode(path))
@@ -103,6 +118,22 @@ def _linked_by_uv(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
         "uninstall it did not finish",
         path=rel,
         hint="venv-doctor fix moves it to the trash",
+    )
+
+
+def _copied_by_uv(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
+    """What uv copied from its cache (copy mode), in an install it did not finish."""
+    archive, meta = snapshot.cache.copies[rel]
+    files = sum(1 for path in others if not is_bytecode(path))
+    what = f"{rel}/ ({counted(files, 'file')})" if others else rel
+    wheel = f"{meta.removesuffix('.dist-info')}, " if meta else ""
+    return finding(
+        "stash-leftover",
+        f"{what} belongs to no installed distribution, and its files are copies of the files "
+        f"of an unpacked wheel in uv's cache ({wheel}{archive}), byte for byte: uv put them there, "
+        "in an install or an uninstall it did not finish",
+        path=rel,
+        hint="venv-doctor fix moves it to the trash (venv-doctor undo brings it back)",
     )
 
 

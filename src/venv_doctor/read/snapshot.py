@@ -99,6 +99,10 @@ class CacheLinks:
     # proven to be a hard link into uv's unpacked wheels: uv linked them for an
     # install it did not finish.
     orphans: frozenset[str] = frozenset()
+    # The same, holding only copies of the files of one unpacked wheel (uv's
+    # copy mode), byte for byte: top-level entry -> that wheel's folder and
+    # the name of its metadata folder.
+    copies: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

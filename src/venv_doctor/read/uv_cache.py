@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 
@@ -10,8 +11,11 @@ from venv_doctor.read.installed import (
     METADATA_SUFFIXES,
     InstalledDist,
 )
+from venv_doctor.read.layout import is_venv_own_site_entry
+from venv_doctor.read.readfile import same_bytes
 from venv_doctor.read.records import is_bytecode
 from venv_doctor.read.snapshot import (
+    DIR,
     FILE,
     CacheLinks,
     Entry,
@@ -41,6 +45,7 @@ def cache_links(
     *,
     root: str = "",
     sites: Iterable[str] = (),
+    uv_venv: bool = False,
 ) -> CacheLinks:
     """Count installed files with other hard links, and prove uv's cache holds them.
 
@@ -83,62 +88,118 @@ def cache_links(
                 if (st.st_dev, st.st_ino) == (entry.dev, entry.ino):
                     confirmed.add(meta_dir)
                     break
-    orphans = _linked_orphans(root, set(sites), owned, tree, cache) if root else frozenset()
+    orphans, copies = (
+        _orphans_from_uv(root, set(sites), owned, tree, cache, copies=uv_venv)
+        if root
+        else (frozenset(), {})
+    )
     return CacheLinks(
-        cache_dir=cache, linked=linked, confirmed=frozenset(confirmed), orphans=orphans
+        cache_dir=cache,
+        linked=linked,
+        confirmed=frozenset(confirmed),
+        orphans=orphans,
+        copies=copies,
     )
 
 
-def _linked_orphans(
+def _orphans_from_uv(
     root: str,
     sites: set[str],
     owned: Mapping[str, tuple[OwnedFile, ...]],
     tree: Mapping[str, Entry],
     cache: str | None,
-) -> frozenset[str]:
-    """Top-level entries of site-packages no RECORD lists that hold a uv cache link.
+    *,
+    copies: bool,
+) -> tuple[frozenset[str], Mapping[str, tuple[str, str]]]:
+    """Top-level entries of site-packages no RECORD lists that uv put there.
 
-    uv links a wheel's files in before it writes the metadata folder's RECORD
-    (``crates/uv-install-wheel/src/linker.rs``); killed in between, they belong
-    to no distribution.  A person's file is never a hard link into
-    ``<cache>/archive-v*/<id>/``: one that is was put there by uv.  One file per
-    top-level entry is looked up, by inode, at the same place in each archive
-    (the walk stats only listed files: this one is stat-ed here).
+    uv links or copies a wheel's files in before it writes the metadata
+    folder's RECORD (``crates/uv-install-wheel/src/linker.rs``); killed in
+    between, they belong to no distribution.  Returns the entries holding a
+    hard link into ``<cache>/archive-v*/<id>/`` (a person's file never is
+    one), and the entries whose every file is a copy, byte for byte, of the
+    file at the same place in one unpacked wheel (uv's copy mode), each with
+    that wheel's folder and the name of its metadata folder.  The walk stats
+    only listed files: these are stat-ed here, one per entry, and the
+    archives listed only when some entry is left.
     """
     if not cache or not sites:
-        return frozenset()
-    listed = {rel for rows in owned.values() for rel, _row in rows if rel is not None}
-    samples: dict[str, str] = {}
-    for rel, entry in tree.items():
-        if entry.kind != FILE or rel in listed or is_bytecode(rel):
-            continue
-        site = next((site for site in sites if rel.startswith(site + "/")), None)
-        if site is None:
-            continue
-        inner = rel[len(site) + 1 :]
-        top = f"{site}/{inner.partition('/')[0]}"
-        if not top.endswith(METADATA_SUFFIXES):
-            samples.setdefault(top, inner)
-    found: set[str] = set()
+        return frozenset(), {}
+    below, odd = _unlisted_tops(sites, owned, tree)
+    linked: set[str] = set()
+    copied: dict[str, tuple[str, str]] = {}
     archives: list[str] | None = None
-    for top, inner in samples.items():
+    for top, inners in below.items():
+        site = top.rpartition("/")[0]
+        sample = inners[0]
         try:
-            st = os.lstat(os.path.join(root, top.rpartition("/")[0], inner))
+            st = os.lstat(os.path.join(root, site, sample))
         except OSError:
             continue
-        if st.st_nlink < 2:
+        copy = copies and st.st_nlink == 1 and top not in odd
+        if st.st_nlink < 2 and not copy:
             continue
         if archives is None:
             archives = _archives(cache)
         for archive in archives:
             try:
-                other = os.lstat(os.path.join(archive, inner))
+                other = os.lstat(os.path.join(archive, sample))
             except OSError:
                 continue
             if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
-                found.add(top)
+                linked.add(top)
                 break
-    return frozenset(found)
+            if (
+                copy
+                and stat.S_ISREG(other.st_mode)
+                and other.st_size == st.st_size
+                and all(
+                    same_bytes(os.path.join(root, site, inner), os.path.join(archive, inner))
+                    for inner in inners
+                )
+            ):
+                copied[top] = (archive, _metadata_folder(archive))
+                break
+    return frozenset(linked), copied
+
+
+def _unlisted_tops(
+    sites: set[str],
+    owned: Mapping[str, tuple[OwnedFile, ...]],
+    tree: Mapping[str, Entry],
+) -> tuple[dict[str, list[str]], set[str]]:
+    """Top-level entries of site-packages holding files no RECORD lists.
+
+    Each with the paths of those files inside site-packages (bytecode left
+    out); and the entries that also hold a link or a special file.
+    """
+    listed = {rel for rows in owned.values() for rel, _row in rows if rel is not None}
+    below: dict[str, list[str]] = {}  # top -> the paths of its files inside site-packages
+    odd: set[str] = set()  # tops holding a link or a special file: no copy of a wheel
+    for rel, entry in tree.items():
+        if rel in listed or is_bytecode(rel):
+            continue
+        site = next((site for site in sites if rel.startswith(site + "/")), None)
+        if site is None:
+            continue
+        inner = rel[len(site) + 1 :]
+        name = inner.partition("/")[0]
+        top = f"{site}/{name}"
+        if top.endswith(METADATA_SUFFIXES) or is_venv_own_site_entry(name):
+            continue
+        if entry.kind == FILE:
+            below.setdefault(top, []).append(inner)
+        elif entry.kind != DIR:
+            odd.add(top)
+    return below, odd
+
+
+def _metadata_folder(archive: str) -> str:
+    """The name of the ``*.dist-info`` folder of an unpacked wheel, or ``""``."""
+    try:
+        return next((n for n in sorted(os.listdir(archive)) if n.endswith(".dist-info")), "")
+    except OSError:
+        return ""
 
 
 def _archives(cache: str) -> list[str]:

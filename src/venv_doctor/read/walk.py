@@ -157,6 +157,7 @@ def read_venv(
                 environ,
                 root=root,
                 sites=[layout.relative(site) for site in layout.site_packages],
+                uv_venv="uv" in (layout.cfg or {}) or any(d.installer == "uv" for d in dists),
             ),
             unreadable=(),
             interrupted=_interrupted(layout),

@@ -173,8 +173,9 @@ def run_trial(lab: Lab, bench: Bench, *, test: str, story: str, seed: int) -> Tr
     before = bench.differences(twin)
 
     def vd(*args: str | Path) -> Run:
+        # -v: an unexpected error shows its traceback, which the trial reports.
         return venv_doctor(
-            lab.tools, *args, cache=lab.cache, cwd=bench.project, allow_traceback=True
+            lab.tools, "-v", *args, cache=lab.cache, cwd=bench.project, allow_traceback=True
         )
 
     began = time.monotonic()

@@ -77,12 +77,14 @@ class Hasher:
         """
         if not EARLY or self._helpers < 1:
             return
-        for job in early:
-            if job[0] not in self._early:
-                self._early[job[0]] = job[1]
-                # Helpers pop from the end meanwhile: an insert lands at most
-                # one place off, which only changes the order.
-                bisect.insort(self._shared, job, key=_size)
+        with self._lock:
+            # Under the lock: bisect calls the key, a Python function, between
+            # looking at items, and a helper popping meanwhile would leave it
+            # looking past the end (IndexError).
+            for job in early:
+                if job[0] not in self._early:
+                    self._early[job[0]] = job[1]
+                    bisect.insort(self._shared, job, key=_size)
         self._spawn()
 
     def finish(
@@ -102,8 +104,8 @@ class Hasher:
             (job for job in jobs.values() if job[2] >= BIG_FILE and job[0] not in self._early),
             key=_size,
         )
-        # One statement: the helpers pop from the end meanwhile.
-        self._shared[:0] = late
+        with self._lock:
+            self._shared[:0] = late
         self._spawn()
         with self._lock:
             self._counted, self._progress = jobs, progress
@@ -135,7 +137,8 @@ class Hasher:
 
     def stop(self) -> None:
         """Let the helpers end after their current file, and wait for them."""
-        self._shared.clear()
+        with self._lock:
+            self._shared.clear()
         for thread in self._threads:
             thread.join()
         self._threads.clear()
@@ -160,13 +163,18 @@ class Hasher:
         except BaseException as exc:  # re-raised by the scanning thread
             self._errors.append(exc)
 
+    def _take_shared(self) -> Job:
+        """The biggest job left in the shared list; ``IndexError`` when none is."""
+        with self._lock:
+            return self._shared.pop()
+
     def _hash_shared(self) -> None:
-        take, done, lock = self._shared.pop, self._done, self._lock
+        take, done, lock = self._take_shared, self._done, self._lock
         opener = _Opener(self._root)
         try:
             while True:
                 try:
-                    rel, algo, size = take()  # list.pop: one call, safe between threads
+                    rel, algo, size = take()
                 except IndexError:
                     return
                 try:

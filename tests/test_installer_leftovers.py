@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -36,6 +37,7 @@ from tests.support.tools import (
     check_json,
     rel,
     run,
+    run_check,
     site_packages,
     write_pyproject,
 )
@@ -249,6 +251,42 @@ def test_pip_killed_before_renaming_its_record_leaves_a_temp_file(
     assert found["package"] == "bumpy"
     assert "pip writes RECORD under this name" in found["message"]
     assert_fixed_like_a_fresh_sync(tools, project, tmp_path)
+
+
+def test_pip_killed_before_the_metadata_folder_left_files_of_the_wheel_in_its_temp_folder(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # pip writes a wheel's files in the wheel's order, the metadata folder
+    # last; killed at runner.py, _pytestlike/__init__.py belongs to no
+    # distribution.  The wheel pip downloaded is still in its pip-unpack-*
+    # folder: that says pip wrote it.  Going back to a lock without
+    # pytestlike, it must go as pip's leftover, not stay as a person's orphan.
+    project = tmp_path / "proj"
+    locks = locked_project(tools, project, "deplow", "pytestlike==1.0")
+    venv = tools.make_pip_venv(project / ".venv", "deplow")
+    sp = site_packages(venv)
+    pip_killed(
+        tools, venv, tmp_path, "open", r"/_pytestlike/runner\.py$", "install", "pytestlike==1.0"
+    )
+    assert (sp / "_pytestlike" / "__init__.py").is_file()
+    assert not list(sp.glob("pytestlike-*"))
+    (wheel,) = tools.tmp.glob("pip-unpack-*/pytestlike-1.0-*.whl")
+    use_lock(project, locks["old"])
+
+    result = run_check(venv, "--format", "json", env=tools.environ, cwd=project)
+    found = result.at("stash-leftover", rel(venv, sp / "_pytestlike"))
+    assert wheel.name in found["message"]
+    assert "pip wrote them, in an install it did not finish" in found["message"]
+    assert not result.of("orphan-file")
+    assert_fixed_like_a_fresh_sync(tools, project, tmp_path)
+
+    # Without the wheel in pip's folder the same file is anyone's: a person's.
+    (sp / "_pytestlike").mkdir()
+    (sp / "_pytestlike" / "__init__.py").write_bytes(b"")
+    for folder in tools.tmp.glob("pip-unpack-*"):
+        shutil.rmtree(folder)
+    result = run_check(venv, "--format", "json", env=tools.environ, cwd=project)
+    assert [f["code"] for f in result.failing()] == ["orphan-file"]
 
 
 @pytest.mark.parametrize("story", ["new", "old"])

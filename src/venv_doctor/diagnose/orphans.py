@@ -5,6 +5,7 @@ Installers' own temporary names and pip's stash are ``leftovers``' to report.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 
@@ -73,7 +74,7 @@ def _site(
             or rel.rsplit(".", 1)[0] in index.egg_top_level
         ):
             continue
-        left = _left_by_uv(snapshot, index, rel, others)
+        left = _left_by_installer(snapshot, index, rel, others)
         if left is not None:
             found.append(left)
             continue
@@ -93,8 +94,10 @@ def _site(
     return found
 
 
-def _left_by_uv(snapshot: Snapshot, index: Index, rel: str, others: list[str]) -> Finding | None:
-    """What uv linked or copied from its cache and left belonging to no distribution."""
+def _left_by_installer(
+    snapshot: Snapshot, index: Index, rel: str, others: list[str]
+) -> Finding | None:
+    """What uv linked or copied from its cache, or pip wrote, belonging to no distribution."""
     if rel in index.owned_dirs:
         return None
     if rel in snapshot.cache.orphans:
@@ -104,6 +107,8 @@ def _left_by_uv(snapshot: Snapshot, index: Index, rel: str, others: list[str]) -
     # person's.
     if rel in snapshot.cache.copies and not snapshot.cache.confirmed:
         return _copied_by_uv(snapshot, rel, others)
+    if rel in snapshot.cache.unpacked:
+        return _written_by_pip(snapshot, rel, others)
     return None
 
 
@@ -132,6 +137,21 @@ def _copied_by_uv(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
         f"{what} belongs to no installed distribution, and its files are copies of the files "
         f"of an unpacked wheel in uv's cache ({wheel}{archive}), byte for byte: uv put them there, "
         "in an install or an uninstall it did not finish",
+        path=rel,
+        hint="venv-doctor fix moves it to the trash (venv-doctor undo brings it back)",
+    )
+
+
+def _written_by_pip(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
+    """What pip wrote of a wheel it was installing when it was killed."""
+    wheel = snapshot.cache.unpacked[rel]
+    files = sum(1 for path in others if not is_bytecode(path))
+    what = f"{rel}/ ({counted(files, 'file')})" if others else rel
+    return finding(
+        "stash-leftover",
+        f"{what} belongs to no installed distribution, and its files are those of "
+        f"{os.path.basename(wheel)}, still in pip's temporary download folder "
+        f"({os.path.dirname(wheel)}): pip wrote them, in an install it did not finish",
         path=rel,
         hint="venv-doctor fix moves it to the trash (venv-doctor undo brings it back)",
     )

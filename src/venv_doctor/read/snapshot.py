@@ -103,6 +103,9 @@ class CacheLinks:
     # copy mode), byte for byte: top-level entry -> that wheel's folder and
     # the name of its metadata folder.
     copies: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # The same, holding only files of a wheel pip was installing, found in its
+    # temporary download folder: top-level entry -> that wheel.
+    unpacked: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

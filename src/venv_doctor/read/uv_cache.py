@@ -12,6 +12,7 @@ from venv_doctor.read.installed import (
     InstalledDist,
 )
 from venv_doctor.read.layout import is_venv_own_site_entry
+from venv_doctor.read.pip_temp import pip_wheels, written_by_pip
 from venv_doctor.read.readfile import same_bytes
 from venv_doctor.read.records import is_bytecode
 from venv_doctor.read.snapshot import (
@@ -51,6 +52,9 @@ def cache_links(
 
     Proof is by inode: the same file in ``<cache>/archive-v*/<id>/``.  The
     archive folders are listed once, only when some file has other links.
+    Top-level entries of ``root``'s ``sites`` that no RECORD lists are traced
+    to uv's cache (copies of it only in a ``uv_venv``, one uv made or
+    installs into), else to a wheel pip was installing.
     """
     linked: dict[str, int] = {}
     samples: dict[str, tuple[str, Entry, str]] = {}
@@ -88,10 +92,10 @@ def cache_links(
                 if (st.st_dev, st.st_ino) == (entry.dev, entry.ino):
                     confirmed.add(meta_dir)
                     break
-    orphans, copies = (
-        _orphans_from_uv(root, set(sites), owned, tree, cache, copies=uv_venv)
+    orphans, copies, unpacked = (
+        _unlisted(root, set(sites), owned, tree, cache, environ, uv_venv=uv_venv)
         if root
-        else (frozenset(), {})
+        else (frozenset(), {}, {})
     )
     return CacheLinks(
         cache_dir=cache,
@@ -99,14 +103,44 @@ def cache_links(
         confirmed=frozenset(confirmed),
         orphans=orphans,
         copies=copies,
+        unpacked=unpacked,
     )
 
 
-def _orphans_from_uv(
+def _unlisted(
     root: str,
     sites: set[str],
     owned: Mapping[str, tuple[OwnedFile, ...]],
     tree: Mapping[str, Entry],
+    cache: str | None,
+    environ: Mapping[str, str],
+    *,
+    uv_venv: bool,
+) -> tuple[frozenset[str], Mapping[str, tuple[str, str]], dict[str, str]]:
+    """Top-level entries no RECORD lists that uv linked or copied, or pip wrote."""
+    orphans: frozenset[str] = frozenset()
+    copies: Mapping[str, tuple[str, str]] = {}
+    unpacked: dict[str, str] = {}
+    below, odd = _unlisted_tops(sites, owned, tree)
+    if not below:
+        return orphans, copies, unpacked
+    orphans, copies = _orphans_from_uv(root, below, odd, cache, copies=uv_venv)
+    rest = {
+        top: inners
+        for top, inners in below.items()
+        if top not in odd and top not in orphans and top not in copies
+    }
+    wheels = pip_wheels(environ) if rest else []
+    for site in {top.rpartition("/")[0] for top in rest} if wheels else ():
+        mine = {top: inners for top, inners in rest.items() if top.startswith(site + "/")}
+        unpacked.update(written_by_pip(os.path.join(root, site), mine, wheels))
+    return orphans, copies, unpacked
+
+
+def _orphans_from_uv(
+    root: str,
+    below: Mapping[str, list[str]],
+    odd: set[str],
     cache: str | None,
     *,
     copies: bool,
@@ -123,9 +157,8 @@ def _orphans_from_uv(
     only listed files: these are stat-ed here, one per entry, and the
     archives listed only when some entry is left.
     """
-    if not cache or not sites:
+    if not cache:
         return frozenset(), {}
-    below, odd = _unlisted_tops(sites, owned, tree)
     linked: set[str] = set()
     copied: dict[str, tuple[str, str]] = {}
     archives: list[str] | None = None

@@ -100,61 +100,44 @@ def _left_by_installer(
     """What uv linked or copied from its cache, or pip wrote, belonging to no distribution."""
     if rel in index.owned_dirs:
         return None
-    if rel in snapshot.cache.orphans:
-        return _linked_by_uv(snapshot, rel, others)
+    why = _installers_evidence(snapshot, rel)
+    if why is None:
+        return None
+    files = sum(1 for path in others if not is_bytecode(path))
+    what = f"{rel}/ ({counted(files, 'file')})" if others else rel
+    return finding(
+        "stash-leftover",
+        f"{what} belongs to no installed distribution, and its files are {why}",
+        path=rel,
+        hint="venv-doctor fix moves it to the trash (venv-doctor undo brings it back)",
+    )
+
+
+def _installers_evidence(snapshot: Snapshot, rel: str) -> str | None:
+    """What shows that uv or pip put ``rel`` there, or ``None``."""
+    cache = snapshot.cache
+    if rel in cache.orphans:
+        return (
+            f"hard links into uv's cache ({cache.cache_dir}): uv put them there, in an install "
+            "or an uninstall it did not finish"
+        )
     # uv links or copies as one link mode says, for a whole sync: where the
     # files of what it installed are hard links into its cache, a copy is a
     # person's.
-    if rel in snapshot.cache.copies and not snapshot.cache.confirmed:
-        return _copied_by_uv(snapshot, rel, others)
-    if rel in snapshot.cache.unpacked:
-        return _written_by_pip(snapshot, rel, others)
+    if rel in cache.copies and not cache.confirmed:
+        archive, meta = cache.copies[rel]
+        wheel = f"{meta.removesuffix('.dist-info')}, " if meta else ""
+        return (
+            f"copies of the files of an unpacked wheel in uv's cache ({wheel}{archive}), byte "
+            "for byte: uv put them there, in an install or an uninstall it did not finish"
+        )
+    if rel in cache.unpacked:
+        wheel = cache.unpacked[rel]
+        return (
+            f"those of {os.path.basename(wheel)}, still in pip's temporary download folder "
+            f"({os.path.dirname(wheel)}): pip wrote them, in an install it did not finish"
+        )
     return None
-
-
-def _linked_by_uv(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
-    """What uv linked from its cache, in an install or uninstall it did not finish."""
-    files = sum(1 for path in others if not is_bytecode(path))
-    what = f"{rel}/ ({counted(files, 'file')})" if others else rel
-    return finding(
-        "stash-leftover",
-        f"{what} belongs to no installed distribution, and its files are hard links into "
-        f"uv's cache ({snapshot.cache.cache_dir}): uv put them there, in an install or an "
-        "uninstall it did not finish",
-        path=rel,
-        hint="venv-doctor fix moves it to the trash",
-    )
-
-
-def _copied_by_uv(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
-    """What uv copied from its cache (copy mode), in an install it did not finish."""
-    archive, meta = snapshot.cache.copies[rel]
-    files = sum(1 for path in others if not is_bytecode(path))
-    what = f"{rel}/ ({counted(files, 'file')})" if others else rel
-    wheel = f"{meta.removesuffix('.dist-info')}, " if meta else ""
-    return finding(
-        "stash-leftover",
-        f"{what} belongs to no installed distribution, and its files are copies of the files "
-        f"of an unpacked wheel in uv's cache ({wheel}{archive}), byte for byte: uv put them there, "
-        "in an install or an uninstall it did not finish",
-        path=rel,
-        hint="venv-doctor fix moves it to the trash (venv-doctor undo brings it back)",
-    )
-
-
-def _written_by_pip(snapshot: Snapshot, rel: str, others: list[str]) -> Finding:
-    """What pip wrote of a wheel it was installing when it was killed."""
-    wheel = snapshot.cache.unpacked[rel]
-    files = sum(1 for path in others if not is_bytecode(path))
-    what = f"{rel}/ ({counted(files, 'file')})" if others else rel
-    return finding(
-        "stash-leftover",
-        f"{what} belongs to no installed distribution, and its files are those of "
-        f"{os.path.basename(wheel)}, still in pip's temporary download folder "
-        f"({os.path.dirname(wheel)}): pip wrote them, in an install it did not finish",
-        path=rel,
-        hint="venv-doctor fix moves it to the trash (venv-doctor undo brings it back)",
-    )
 
 
 # Below one top-level entry: its folders, and its files, links and others.

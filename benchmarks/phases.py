@@ -31,6 +31,7 @@ PHASES = [
     ("venv_doctor.lockfiles", "load_wanted", "  read the lockfile"),
     ("venv_doctor.read.digest_cache", "DigestCache.open", "  read the digest cache"),
     ("venv_doctor.commands.check", "read_venv", "  read RECORDs, walk, stat"),
+    ("venv_doctor.read.refresh", "reread", "  read again what the change touched"),
     ("venv_doctor.commands.check", "_beside_the_files", "  in use, lock, requirements"),
     ("venv_doctor.read.holders", "find_users", "    processes using the venv (psutil)"),
     ("venv_doctor.read.walk", "Reading.finish", "  hash what is left"),

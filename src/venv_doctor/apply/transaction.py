@@ -64,6 +64,7 @@ from venv_doctor.read.journal import (
     Written,
     list_txn_ids,
     read_open_journals,
+    touched_paths,
 )
 from venv_doctor.words import counted
 
@@ -219,6 +220,11 @@ class Transaction(PreparedSteps, PiecewiseMoves):
         error.message += tail
         error.rolled_back = True
         return error
+
+    @property
+    def touched(self) -> frozenset[str]:
+        """Every venv path a step named (and its temporary file): all this transaction changed."""
+        return touched_paths(self._records)
 
     # -- steps ---------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import gc
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +22,14 @@ from venv_doctor.read.layout import VenvLayout, find_venv_why, read_layout
 from venv_doctor.read.managed import ManagedVenv, read_managed
 from venv_doctor.read.probe import Probe, start_probe
 from venv_doctor.read.snapshot import Snapshot
-from venv_doctor.read.walk import HashProgress, read_venv
+from venv_doctor.read.walk import HashProgress, Reading, read_venv
 from venv_doctor.report.model import CheckResult
 
 if TYPE_CHECKING:
     # The lockfile readers (packaging.pylock, packaging.markers, TOML) are
     # imported only when there is a lockfile to read.
     from venv_doctor.lockfiles import Selection, WantedSet
+    from venv_doctor.read.digest_cache import DigestCache
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,6 +183,33 @@ def _beside_the_files(
     return findings
 
 
+def _read(
+    layout: VenvLayout,
+    *,
+    quick: bool,
+    environ: Mapping[str, str],
+    stamps: bool,
+    earlier: Snapshot | None,
+    touched: Collection[str] | None,
+    digests: DigestCache | None,
+) -> Reading:
+    """The venv read whole, or (after a change, see ``run_check``) where the change touched it."""
+    if earlier is not None and touched is not None and not quick:
+        from venv_doctor.read.refresh import reread
+
+        patched = reread(layout, earlier, touched, environ=environ, digests=digests)
+        if patched is not None:
+            return patched
+    return read_venv(
+        layout,
+        hashes=not quick,
+        environ=environ,
+        stamps=stamps,
+        earlier=earlier,
+        digests=digests,
+    )
+
+
 def run_check(
     layout: VenvLayout,
     *,
@@ -194,6 +222,7 @@ def run_check(
     progress: HashProgress | None = None,
     stamps: bool = False,
     earlier: Snapshot | None = None,
+    touched: Collection[str] | None = None,
     cache: bool = False,
     wanted: WantedSet | None = None,
     next_step: bool = True,
@@ -203,7 +232,10 @@ def run_check(
     A full check also names the running processes that use files of the venv
     (``file-in-use``); ``progress`` is told how hashing goes.  With ``stamps``
     the snapshot keeps what a later check needs to take over the digests of
-    files unchanged since; that later check gets it as ``earlier``.
+    files unchanged since; that later check gets it as ``earlier``.  With
+    ``touched`` too (every venv path a change made since has touched, under
+    the lock held since ``earlier``), only those are read again
+    (``read.refresh``).
     """
     selected = parse_code_list(select)
     ignored = parse_code_list(ignore)
@@ -228,12 +260,13 @@ def run_check(
 
                 # After a fix, the check before knows every digest the cache held.
                 digests = DigestCache.open(environ, str(layout.root), read=earlier is None)
-            reading = read_venv(
+            reading = _read(
                 layout,
-                hashes=not quick,
+                quick=quick,
                 environ=environ,
                 stamps=stamps,
                 earlier=earlier,
+                touched=touched,
                 digests=digests,
             )
             try:

@@ -89,12 +89,16 @@ def run_fix(
     on_step: StepHook | None = None,
     progress: Callable[[str], None] | None = None,
     on_plan: Callable[[Plan, RecoveryReport | None], None] | None = None,
+    on_checked: Callable[[Checked], None] | None = None,
 ) -> FixResult:
     """Repair the venv at ``layout``; with ``dry_run``, only say how.
 
     ``on_plan`` hears the plan (and what recovery rolled back first) as soon
-    as it is made, before any wheel is fetched or anything changes.
+    as it is made, before any wheel is fetched or anything changes;
+    ``on_checked`` hears each full check, snapshot and all: the one before,
+    then (when the fix changed something) the one after.
     """
+    hear = on_checked or _unheard
     if not options.dry_run:
         refuse_foreign(layout.root, f"venv-doctor fix {shlex.quote(str(layout.root))} ...")
     if read_managed(layout.root, environ) is not None:
@@ -124,6 +128,7 @@ def run_fix(
             cache=options.cache,
             next_step=False,
         )
+        hear(checked)
         _refuse_broken_tool(checked)
         wanted = checked.wanted
         keep = preserved_packages(layout.cfg) if wanted is not None else frozenset()
@@ -173,9 +178,10 @@ def run_fix(
                 environ=environ,
             )
             txn.commit()
-        # Read the venv again: a re-pointed venv has another pyvenv.cfg.  Files
-        # the change did not touch keep their digests from the first check;
-        # the lockfile is read again only for another interpreter's markers.
+        # Read the venv again: a re-pointed venv has another pyvenv.cfg.  The
+        # lock is still held, so what the transaction did not touch is as the
+        # first check read it: only what it touched is read again.  The
+        # lockfile is read again only for another interpreter's markers.
         repointed = any(isinstance(action, (Repoint, MovePython)) for action in plan.actions)
         after = run_check(
             read_layout(layout.root),
@@ -186,10 +192,12 @@ def run_fix(
             environ=environ,
             cwd=cwd,
             earlier=checked.snapshot,
+            touched=None if repointed else txn.touched,
             cache=options.cache,
             wanted=None if repointed else wanted,
             next_step=False,
         )
+        hear(after)
         return FixResult(
             before=checked.result,
             plan=plan,
@@ -197,6 +205,10 @@ def run_fix(
             transaction=txn.id,
             after=after.result,
         )
+
+
+def _unheard(checked: Checked) -> None:
+    """No one listens to the checks."""
 
 
 def _plan(

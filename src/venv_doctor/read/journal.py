@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import ClassVar, Literal, TypeAlias
@@ -166,6 +167,17 @@ _KINDS: dict[str, type[Record]] = {
     )
 }
 STEP_KINDS = (Mkdir, Move, Create, Replace, Restore)
+
+
+def touched_paths(records: Iterable[Record]) -> frozenset[str]:
+    """The venv paths the steps among ``records`` name, with their temporary files."""
+    paths: set[str] = set()
+    for record in records:
+        if isinstance(record, STEP_KINDS):
+            paths.add(record.path)
+            if isinstance(record, (Create, Replace)):
+                paths.add(record.temp)
+    return frozenset(paths)
 
 
 def decode_record(body: object) -> Record:

@@ -78,8 +78,28 @@ def walk(
     go to ``temps`` (not those inside such a folder).
     """
     tree[top_rel] = _FOLDER
+    return walk_below(top, top_rel, tree, unreadable, inside, temps, at_top=True)
+
+
+def walk_below(
+    folder: str,
+    folder_rel: str,
+    tree: dict[str, Entry],
+    unreadable: list[Unreadable],
+    inside: Inside,
+    temps: list[str] | None = None,
+    *,
+    in_stash: bool = False,
+    at_top: bool = False,
+) -> list[str]:
+    """``walk`` of what lies below ``folder`` (not the folder itself), as ``walk`` records it.
+
+    ``at_top``: ``folder`` is site-packages or the scripts folder itself (its
+    names are returned); ``in_stash``: it lies in a stash folder (or is one).
+    """
     names: list[str] = []
-    stack = [(top, top_rel, False)]
+    top_rel = folder_rel if at_top else None
+    stack = [(folder, folder_rel, in_stash)]
     while stack:
         folder, folder_rel, in_stash = stack.pop()
         try:
@@ -118,6 +138,83 @@ def walk(
                 except OSError as exc:
                     unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
     return names
+
+
+def walk_path(
+    root: str,
+    rel: str,
+    tops: tuple[str, ...],
+    tree: dict[str, Entry],
+    unreadable: list[Unreadable],
+    inside: Inside,
+    temps: list[str] | None = None,
+) -> bool:
+    """Record ``rel`` and what lies below it as ``walk`` does; whether the walk reaches it.
+
+    ``tops`` are the folders walked (site-packages, the scripts folder);
+    ``tree`` holds the walk of everything above ``rel``.  Not reached: ``rel``
+    lies outside them, or below a link, a file or a ``__pycache__`` folder
+    (the walk enters none), and nothing is recorded.
+    """
+    reached = _reached(rel, tops, tree)
+    if reached is None:
+        return False
+    in_stash, at_top = reached
+    path = f"{root}/{rel}"
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        unreadable.append(Unreadable(path=rel, reason=exc.strerror or str(exc)))
+        return True
+    name = rel.rpartition("/")[2]
+    is_dir = stat.S_ISDIR(st.st_mode)
+    if is_dir:
+        tree[rel] = _FOLDER
+    else:
+        tree[rel] = _UNSTATTED if stat.S_ISREG(st.st_mode) else _entry(path, st, inside)
+    temp = not in_stash and temp_kind(name, is_dir=is_dir, at_top=at_top) is not None
+    if temp and temps is not None:
+        temps.append(rel)
+    if is_dir and (in_stash or temp or name != "__pycache__"):
+        walk_below(path, rel, tree, unreadable, inside, temps, in_stash=in_stash or temp)
+    return True
+
+
+def unstat(rel: str, tops: tuple[str, ...], tree: dict[str, Entry]) -> None:
+    """The entry of ``rel`` as the walk alone records it: for a path no RECORD lists any more.
+
+    Only listed files carry their ``stat``, and only they have an entry
+    where the walk does not go.
+    """
+    entry = tree.get(rel)
+    if entry is None:
+        return
+    if _reached(rel, tops, tree) is None:
+        del tree[rel]
+    elif entry.kind == FILE:
+        tree[rel] = _UNSTATTED
+
+
+def _reached(
+    rel: str, tops: tuple[str, ...], tree: Mapping[str, Entry]
+) -> tuple[bool, bool] | None:
+    """Whether the walk reaches ``rel``, given what it recorded above: ``None`` if not,
+    else whether it is in a stash folder and whether it lies directly in one of ``tops``."""
+    top = next((top for top in tops if rel.startswith(top + "/")), None)
+    parent = rel.rpartition("/")[0]
+    if top is None or tree.get(parent) != _FOLDER:
+        return None
+    # In a stash folder when some folder above it (below the top) has a stash's name.
+    in_stash, cut = False, parent
+    while cut != top and not in_stash:
+        up, _, part = cut.rpartition("/")
+        in_stash = temp_kind(part, is_dir=True, at_top=up == top) is not None
+        cut = up
+    if parent != top and parent.rpartition("/")[2] == "__pycache__" and not in_stash:
+        return None
+    return in_stash, parent == top
 
 
 def _entry(path: str, st: os.stat_result, inside: Inside) -> Entry:

@@ -160,7 +160,7 @@ def read_venv(
                 uv_venv="uv" in (layout.cfg or {}) or any(d.installer == "uv" for d in dists),
             ),
             unreadable=(),
-            interrupted=_interrupted(layout),
+            interrupted=interrupted(layout),
             activations=read_activations(layout, tree, scripts_rel, later),
             flagless=flagless_digests(layout, owned.values(), tree, scripts_rel),
             stamps=stamped or {},
@@ -187,11 +187,15 @@ class Reading:
         earlier: Snapshot | None = None,
         digests: DigestCache | None = None,
         reused: dict[str, str] | None = None,
+        *,
+        fresh: frozenset[str] | None = None,
     ) -> None:
         self._partial, self._hasher = partial, hasher
         self._unreadable, self._later = unreadable, later
         self._earlier, self._digests = earlier, digests
         self._reused = reused or {}  # rel -> digest, from the digest cache
+        # ``read.refresh``: the files read again; every other digest is the earlier one's.
+        self._fresh = fresh
 
     @property
     def dists(self) -> tuple[InstalledDist, ...]:
@@ -216,7 +220,11 @@ class Reading:
                 left = hash_jobs(owned, partial.tree, skip=kept)
             else:
                 jobs = hash_jobs(owned, partial.tree)
-                kept = _unchanged(earlier, partial, jobs)
+                kept = (
+                    _unchanged(earlier, partial, jobs)
+                    if self._fresh is None
+                    else _untouched(earlier, jobs, self._fresh)
+                )
                 # When each kept digest was computed: when the earlier check began.
                 since = dict.fromkeys(kept, earlier.stamped_at)
                 left = {rel: job for rel, job in jobs.items() if rel not in kept}
@@ -308,6 +316,15 @@ def _unchanged(earlier: Snapshot, now: Snapshot, jobs: Mapping[str, Job]) -> dic
     return kept
 
 
+def _untouched(earlier: Snapshot, jobs: Mapping[str, Job], fresh: frozenset[str]) -> dict[str, str]:
+    """The digests ``earlier`` has of ``jobs`` not read again (``read.refresh``).
+
+    Their RECORD rows and entries are ``earlier``'s, and so are their jobs.
+    """
+    hashes = earlier.hashes
+    return {rel: hashes[rel] for rel in jobs if rel not in fresh and rel in hashes}
+
+
 def _not_cached(root: str, jobs: list[Job], cached: Mapping[Key, Value]) -> list[Job]:
     """The big files among ``jobs`` whose digest the cache may not have, to hash early.
 
@@ -383,7 +400,7 @@ def _finish(
         progress.stop()
 
 
-def _interrupted(layout: VenvLayout) -> tuple[str, ...]:
+def interrupted(layout: VenvLayout) -> tuple[str, ...]:
     """Transactions of an earlier ``fix`` that a crash left half done (read only)."""
     if not os.path.isdir(os.path.join(layout.root, ".venv-doctor")):
         return ()

@@ -12,14 +12,11 @@ import base64
 import contextlib
 import errno
 import hashlib
-import http.client
 import socket
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
 from venv_doctor import __version__
@@ -37,6 +34,13 @@ from venv_doctor.apply.wheel_errors import (
     IndexPageError,
     WheelNotFoundError,
 )
+
+if TYPE_CHECKING:
+    # urllib.request and http.client (with ssl and email) take 15 ms to import,
+    # and a fix whose wheels are in the cache never downloads.
+    import http.client
+    import urllib.error
+    import urllib.request
 
 USER_AGENT = f"venv-doctor/{__version__}"
 
@@ -69,6 +73,8 @@ def redact(url: str) -> str:
 
 
 def _request(url: str, accept: str | None) -> urllib.request.Request:
+    import urllib.request
+
     parts = urlsplit(url)
     headers = {"User-Agent": USER_AGENT}
     if accept is not None:
@@ -152,6 +158,10 @@ def open_url(
     url: str, *, package: str, timeout: float, accept: str | None = None
 ) -> Iterator[http.client.HTTPResponse]:
     """``urlopen`` with every failure turned into a ``DownloadError`` naming ``package``."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
     try:
         response = urllib.request.urlopen(_request(url, accept), timeout=timeout)  # noqa: S310
     except urllib.error.HTTPError as exc:
@@ -217,6 +227,8 @@ def _charset(content_type: str) -> str:
 def _read_all(
     response: http.client.HTTPResponse, *, url: str, package: str, timeout: float
 ) -> bytes:
+    import http.client
+
     try:
         return response.read()
     except TimeoutError:
@@ -271,6 +283,8 @@ def download(
     computed.  It is moved to its content address only when complete and
     when every digest in ``expected`` matches; otherwise it is deleted.
     """
+    import http.client
+
     shown = redact(url)
     algorithms = expected.algorithms
     with (

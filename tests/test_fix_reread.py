@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ from tests.test_fix import assert_healthy, assert_in_sync
 from venv_doctor.apply.wheelsource import wheel_getter
 from venv_doctor.commands.check import Checked, LockOptions, run_check
 from venv_doctor.commands.fix import FixOptions, run_fix
+from venv_doctor.read.digest_cache import RACY_NS, DigestCache
 from venv_doctor.read.journal import read_journals, touched_paths
 from venv_doctor.read.layout import read_layout
 from venv_doctor.read.refresh import reread
@@ -67,6 +69,19 @@ def assert_same_snapshot(patched: Snapshot, full: Snapshot) -> None:
         assert mine == theirs, field.name
 
 
+def assert_cache_holds(environ: dict[str, str], venv: Path, full: Snapshot) -> None:
+    """The digest cache the fix left holds entries only for files there now, with their digests."""
+    entries = DigestCache.open(environ, str(venv)).entries
+    current = {
+        (entry.dev, entry.ino, entry.size, *full.stamps[rel]): rel
+        for rel, entry in full.tree.items()
+        if rel in full.stamps
+    }
+    for key, (digest, _at, _algo) in entries.items():
+        assert key in current, f"an entry for a file that is gone: {key}"
+        assert full.hashes[current[key]] == digest, current[key]
+
+
 def fix_and_compare(
     tools: Tools,
     venv: Path,
@@ -75,19 +90,25 @@ def fix_and_compare(
     cwd: Path | None = None,
     options: FixOptions | None = None,
     patched: bool = True,
+    settled: bool = False,
 ) -> Checked:
     """Run ``fix`` on ``venv``, then a full check; their snapshots and findings must agree.
 
     ``patched``: whether the check after must have read again only what the
-    transaction touched (a re-pointed venv is read whole).  Returns the check after.
+    transaction touched (a re-pointed venv is read whole).  ``settled``: wait
+    first until every file is older than the digest cache's racy window, so
+    that the check before keeps their digests and the check after must drop
+    those of the files the fix replaced.  Returns the check after.
     """
+    if settled:
+        time.sleep(RACY_NS / 1e9 + 0.2)
     environ = tools.environ | {"VENV_DOCTOR_CACHE_DIR": str(tmp_path / "vd-cache")}
     where = cwd or venv.parent
     heard: list[Checked] = []
     run_fix(
         read_layout(venv),
         lock=LockOptions(),
-        options=options or FixOptions(),
+        options=options or FixOptions(cache=True),
         environ=environ,
         cwd=where,
         get_wheel=wheel_getter(find_links=(), index_url=None, offline=False, environ=environ),
@@ -112,6 +133,7 @@ def fix_and_compare(
         full.result.files,
         full.result.distributions,
     )
+    assert_cache_holds(environ, venv, full.snapshot)
     # The same reading again, from the journal the fix left: it is a patch, or not.
     journal = read_journals(venv)[-1]
     touched = touched_paths(journal.parsed.records)
@@ -130,7 +152,7 @@ def test_a_deleted_file_is_put_back(tools: Tools, tmp_path: Path) -> None:
     venv = tools.uv_project(project, ["rufflike", "polarslike"], link_mode="hardlink")
     (site_packages(venv) / "polarslike" / "__init__.py").unlink()
 
-    after = fix_and_compare(tools, venv, tmp_path)
+    after = fix_and_compare(tools, venv, tmp_path, settled=True)
     assert not any(finding.fails for finding in after.result.findings)
     assert_in_sync(tools, project)
 
@@ -170,7 +192,7 @@ def test_orphans_are_purged_and_a_stash_goes(tools: Tools, tmp_path: Path) -> No
     (site / "~olarslike" / "__init__.py").write_text("")
     (site / "polarslike" / "__init__.py").unlink()
 
-    fix_and_compare(tools, venv, tmp_path, options=FixOptions(purge_orphans=True))
+    fix_and_compare(tools, venv, tmp_path, options=FixOptions(purge_orphans=True, cache=True))
     assert not (site / "stray.py").exists()
     assert not (site / "~olarslike").exists()
     assert_in_sync(tools, project)
@@ -182,7 +204,7 @@ def test_a_downgrade_to_the_locked_version(tools: Tools, tmp_path: Path) -> None
     tools.uv_pip_install(venv, "bumpy==2.0")
     assert check_json(venv).of("lock-version-mismatch")
 
-    fix_and_compare(tools, venv, tmp_path)
+    fix_and_compare(tools, venv, tmp_path, settled=True)
     assert [p.name for p in site_packages(venv).glob("bumpy-*.dist-info")] == [
         "bumpy-1.0.dist-info"
     ]
@@ -226,7 +248,11 @@ def test_a_repointed_venv_is_read_whole(tools: Tools, tmp_path: Path) -> None:
     (site_packages(venv) / "rufflike" / "__init__.py").unlink()
 
     fix_and_compare(
-        tools, venv, tmp_path, options=FixOptions(python=Path(BASE_PYTHON)), patched=False
+        tools,
+        venv,
+        tmp_path,
+        options=FixOptions(python=Path(BASE_PYTHON), cache=True),
+        patched=False,
     )
     assert_healthy(venv)
     assert os.path.realpath(venv / "bin" / "python") == os.path.realpath(BASE_PYTHON)

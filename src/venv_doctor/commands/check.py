@@ -54,6 +54,8 @@ class Checked:
     probe: Probe
     result: CheckResult
     managed: ManagedVenv | None = None  # a uv tool's or pipx's venv, and what it was made from
+    # The digest cache as this check left it (a check after a change updates it).
+    digests: DigestCache | None = None
 
 
 def locate(
@@ -192,14 +194,20 @@ def _read(
     earlier: Snapshot | None,
     touched: Collection[str] | None,
     digests: DigestCache | None,
-) -> Reading:
-    """The venv read whole, or (after a change, see ``run_check``) where the change touched it."""
+    kept: DigestCache | None,
+) -> tuple[Reading, DigestCache | None]:
+    """The venv read whole, or (after a change, see ``run_check``) where the change touched it.
+
+    ``kept`` is the digest cache the check of ``earlier`` kept; returns the
+    reading and the digest cache to save after it.
+    """
     if earlier is not None and touched is not None and not quick:
         from venv_doctor.read.refresh import reread
 
-        patched = reread(layout, earlier, touched, environ=environ, digests=digests)
+        cache = kept if digests is not None and kept is not None else digests
+        patched = reread(layout, earlier, touched, environ=environ, digests=cache)
         if patched is not None:
-            return patched
+            return patched, cache
     return read_venv(
         layout,
         hashes=not quick,
@@ -207,7 +215,7 @@ def _read(
         stamps=stamps,
         earlier=earlier,
         digests=digests,
-    )
+    ), digests
 
 
 def run_check(
@@ -223,6 +231,7 @@ def run_check(
     stamps: bool = False,
     earlier: Snapshot | None = None,
     touched: Collection[str] | None = None,
+    kept: DigestCache | None = None,
     cache: bool = False,
     wanted: WantedSet | None = None,
     next_step: bool = True,
@@ -235,7 +244,8 @@ def run_check(
     files unchanged since; that later check gets it as ``earlier``.  With
     ``touched`` too (every venv path a change made since has touched, under
     the lock held since ``earlier``), only those are read again
-    (``read.refresh``).
+    (``read.refresh``), and ``kept``, the digest cache of the check of
+    ``earlier`` (``Checked.digests``), is updated for them.
     """
     selected = parse_code_list(select)
     ignored = parse_code_list(ignore)
@@ -260,7 +270,7 @@ def run_check(
 
                 # After a fix, the check before knows every digest the cache held.
                 digests = DigestCache.open(environ, str(layout.root), read=earlier is None)
-            reading = _read(
+            reading, digests = _read(
                 layout,
                 quick=quick,
                 environ=environ,
@@ -268,6 +278,7 @@ def run_check(
                 earlier=earlier,
                 touched=touched,
                 digests=digests,
+                kept=kept,
             )
             try:
                 probe = pending.result()
@@ -341,4 +352,5 @@ def run_check(
         probe=probe,
         result=result,
         managed=managed,
+        digests=digests,
     )

@@ -193,6 +193,7 @@ def run_fix(
             cwd=cwd,
             earlier=checked.snapshot,
             touched=None if repointed else txn.touched,
+            kept=checked.digests,
             cache=options.cache,
             wanted=None if repointed else wanted,
             next_step=False,

@@ -106,6 +106,15 @@ class DigestCache:
         """What the file should hold after this check: only what can be taken over later."""
         self._new = {key: value for key, value in entries if reusable(key[4], value[1])}
 
+    def patch(self, gone: Iterable[Key], added: Iterable[tuple[Key, Value]]) -> None:
+        """What the file should hold after a change: what it holds (``entries``, all
+        reusable), without ``gone``, with those of ``added`` that can be taken over later."""
+        new = dict(self.entries)
+        for key in gone:
+            new.pop(key, None)
+        new.update((key, value) for key, value in added if reusable(key[4], value[1]))
+        self._new = new
+
     def save(self) -> bool:
         """Write what ``keep`` was given, unless the file holds it already; never raises.
 

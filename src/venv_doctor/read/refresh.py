@@ -60,7 +60,8 @@ def reread(
 
     ``None`` when that would not give what a full reading gives: the caller
     reads the venv whole.  ``finish`` hashes the files read again and takes
-    every other digest over from ``earlier``.
+    every other digest over from ``earlier``; ``digests`` is the digest cache
+    the check of ``earlier`` kept, which it updates for the files read again.
     """
     started = time.time_ns()
     sites = tuple(layout.relative(site) for site in layout.site_packages)
@@ -114,7 +115,8 @@ def reread(
     activations = {rel: venv for rel, venv in earlier.activations.items() if rel not in fresh}
     activations.update(read_activations(layout, again, scripts_rel, later))
     flagless = {rel: found for rel, found in earlier.flagless.items() if rel not in fresh}
-    flagless.update(flagless_digests(layout, [_rows_of(owned.values(), fresh)], tree, scripts_rel))
+    rows = _rows_of(owned.values(), fresh)
+    flagless.update(flagless_digests(layout, [rows], tree, scripts_rel))
     snapshot = dataclasses.replace(
         earlier,
         layout=layout,
@@ -142,7 +144,9 @@ def reread(
         from venv_doctor.read.hashing import Hasher
 
         hasher = Hasher(root, workers)
-    return Reading(snapshot, hasher, unreadable, later, earlier, digests, fresh=frozenset(fresh))
+    return Reading(
+        snapshot, hasher, unreadable, later, earlier, digests, fresh=(frozenset(fresh), rows)
+    )
 
 
 class _Patch:

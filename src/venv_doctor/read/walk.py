@@ -11,7 +11,7 @@ import dataclasses
 import os
 import stat
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from venv_doctor.read.casefold import case_insensitive, match_case
@@ -188,13 +188,15 @@ class Reading:
         digests: DigestCache | None = None,
         reused: dict[str, str] | None = None,
         *,
-        fresh: frozenset[str] | None = None,
+        fresh: tuple[frozenset[str], tuple[OwnedFile, ...]] | None = None,
     ) -> None:
         self._partial, self._hasher = partial, hasher
         self._unreadable, self._later = unreadable, later
         self._earlier, self._digests = earlier, digests
         self._reused = reused or {}  # rel -> digest, from the digest cache
-        # ``read.refresh``: the files read again; every other digest is the earlier one's.
+        # ``read.refresh``: the paths read again and the RECORD rows among them
+        # (every other digest is the earlier one's); ``digests`` is then the
+        # digest cache the earlier check kept.
         self._fresh = fresh
 
     @property
@@ -211,7 +213,11 @@ class Reading:
         partial, unreadable = self._partial, list(self._unreadable)
         computed: dict[str, str] = {}
         reused = 0
-        if self._hasher is not None:
+        if self._hasher is not None and self._earlier is not None and self._fresh is not None:
+            computed, reused = self._finish_patched(
+                self._earlier, self._fresh, progress, unreadable
+            )
+        elif self._hasher is not None:
             earlier, digests, owned = self._earlier, self._digests, partial.owned.values()
             jobs: dict[str, Job] | None = None
             if earlier is None:
@@ -220,11 +226,7 @@ class Reading:
                 left = hash_jobs(owned, partial.tree, skip=kept)
             else:
                 jobs = hash_jobs(owned, partial.tree)
-                kept = (
-                    _unchanged(earlier, partial, jobs)
-                    if self._fresh is None
-                    else _untouched(earlier, jobs, self._fresh)
-                )
+                kept = _unchanged(earlier, partial, jobs)
                 # When each kept digest was computed: when the earlier check began.
                 since = dict.fromkeys(kept, earlier.stamped_at)
                 left = {rel: job for rel, job in jobs.items() if rel not in kept}
@@ -242,6 +244,35 @@ class Reading:
             reused=reused,
             unreadable=(*unreadable, *self._later),
         )
+
+    def _finish_patched(
+        self,
+        earlier: Snapshot,
+        fresh: tuple[frozenset[str], tuple[OwnedFile, ...]],
+        progress: HashProgress | None,
+        unreadable: list[Unreadable],
+    ) -> tuple[dict[str, str], int]:
+        """``finish`` of a reading patched where a change touched it (``read.refresh``).
+
+        The files read again are hashed; every other digest is ``earlier``'s,
+        whose RECORD rows and entries they kept.  The digest cache the earlier
+        check kept loses the entries of the files read again and gains those
+        just hashed.
+        """
+        assert self._hasher is not None  # noqa: S101 - checked by the caller
+        partial = self._partial
+        rels, rows = fresh
+        kept = {rel: digest for rel, digest in earlier.hashes.items() if rel not in rels}
+        jobs = hash_jobs([rows], partial.tree)
+        computed = _finish(self._hasher, jobs, progress, unreadable)
+        digests = self._digests
+        if digests is not None:
+            digests.patch(
+                _keys(earlier, rels),
+                _cached(digests, partial, jobs, computed, {}, {}),
+            )
+        computed.update(kept)
+        return computed, len(kept)
 
     def close(self) -> None:
         """Stop the helper threads (after ``finish``, or instead of it)."""
@@ -316,13 +347,13 @@ def _unchanged(earlier: Snapshot, now: Snapshot, jobs: Mapping[str, Job]) -> dic
     return kept
 
 
-def _untouched(earlier: Snapshot, jobs: Mapping[str, Job], fresh: frozenset[str]) -> dict[str, str]:
-    """The digests ``earlier`` has of ``jobs`` not read again (``read.refresh``).
-
-    Their RECORD rows and entries are ``earlier``'s, and so are their jobs.
-    """
-    hashes = earlier.hashes
-    return {rel: hashes[rel] for rel in jobs if rel not in fresh and rel in hashes}
+def _keys(snapshot: Snapshot, rels: Iterable[str]) -> Iterator[Key]:
+    """The digest cache keys ``snapshot`` had for the regular files among ``rels``."""
+    tree, stamps = snapshot.tree, snapshot.stamps
+    for rel in rels:
+        entry, stamp = tree.get(rel), stamps.get(rel)
+        if entry is not None and stamp is not None and entry.kind == FILE:
+            yield (entry.dev, entry.ino, entry.size, stamp[0], stamp[1])
 
 
 def _not_cached(root: str, jobs: list[Job], cached: Mapping[Key, Value]) -> list[Job]:

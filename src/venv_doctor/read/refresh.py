@@ -40,7 +40,7 @@ from venv_doctor.read.pointers import (
 from venv_doctor.read.records import venv_relatives
 from venv_doctor.read.snapshot import OwnedFile, Snapshot
 from venv_doctor.read.tree import Inside, names, stat_owned, unstat, walk_path
-from venv_doctor.read.uv_cache import cache_links, uv_cache_dir
+from venv_doctor.read.uv_cache import cache_links, made_by_uv, uv_cache_dir
 from venv_doctor.read.walk import Reading, interrupted
 
 if TYPE_CHECKING:
@@ -128,7 +128,15 @@ def reread(
         shebangs=shebangs,
         editables=tuple(editables),
         interpreter=interpreter_facts(layout),
-        cache=cache_links(dists, owned, tree, environ, root=root, sites=sites),
+        cache=cache_links(
+            dists,
+            owned,
+            tree,
+            environ,
+            root=root,
+            sites=sites,
+            uv_venv=made_by_uv(layout.cfg, dists),
+        ),
         unreadable=(),
         interrupted=interrupted(layout),
         activations=activations,

@@ -38,6 +38,11 @@ def uv_cache_dir(environ: Mapping[str, str]) -> str | None:
     return os.path.join(home, ".cache", "uv") if home else None
 
 
+def made_by_uv(cfg: Mapping[str, str] | None, dists: Iterable[InstalledDist]) -> bool:
+    """Whether uv made the venv (its pyvenv.cfg says so) or installed something in it."""
+    return "uv" in (cfg or {}) or any(dist.installer == "uv" for dist in dists)
+
+
 def cache_links(
     dists: Iterable[InstalledDist],
     owned: Mapping[str, tuple[OwnedFile, ...]],

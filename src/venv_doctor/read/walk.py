@@ -39,7 +39,7 @@ from venv_doctor.read.snapshot import (
     Snapshot,
 )
 from venv_doctor.read.tree import Inside, early_jobs, hash_jobs, names, stat_owned, walk
-from venv_doctor.read.uv_cache import cache_links, uv_cache_dir
+from venv_doctor.read.uv_cache import cache_links, made_by_uv, uv_cache_dir
 
 if TYPE_CHECKING:
     from venv_doctor.read.hashing import Hasher, Job
@@ -157,7 +157,7 @@ def read_venv(
                 environ,
                 root=root,
                 sites=[layout.relative(site) for site in layout.site_packages],
-                uv_venv="uv" in (layout.cfg or {}) or any(d.installer == "uv" for d in dists),
+                uv_venv=made_by_uv(layout.cfg, dists),
             ),
             unreadable=(),
             interrupted=interrupted(layout),

@@ -215,7 +215,7 @@ def _unlisted_tops(
     below: dict[str, list[str]] = {}  # top -> the paths of its files inside site-packages
     odd: set[str] = set()  # tops holding a link or a special file: no copy of a wheel
     for rel, entry in tree.items():
-        if rel in listed or is_bytecode(rel):
+        if entry.kind == DIR or rel in listed or is_bytecode(rel):
             continue
         site = next((site for site in sites if rel.startswith(site + "/")), None)
         if site is None:
@@ -227,7 +227,7 @@ def _unlisted_tops(
             continue
         if entry.kind == FILE:
             below.setdefault(top, []).append(inner)
-        elif entry.kind != DIR:
+        else:
             odd.add(top)
     return below, odd
 

@@ -1,4 +1,4 @@
-"""Where uv's cache is, and which venv files are hard links into its unpacked wheels."""
+"""Where uv's cache is, which venv files link into it, and what uv or pip left unlisted."""
 
 from __future__ import annotations
 

@@ -19,9 +19,6 @@ from collections.abc import Iterable, Mapping
 from venv_doctor.read.readfile import read_regular
 
 _PREFIX = "pip-unpack-"
-# A wheel bigger than this is not opened: reading its members costs more than
-# a finding is worth.
-_MAX_WHEEL = 512 * 1024 * 1024
 
 
 def temp_dir(environ: Mapping[str, str]) -> str:
@@ -71,8 +68,6 @@ def written_by_pip(
         if not left:
             break
         try:
-            if os.lstat(wheel).st_size > _MAX_WHEEL:
-                continue
             with zipfile.ZipFile(wheel) as archive:
                 members = {info.filename: info for info in archive.infolist()}
                 for top, inners in list(left.items()):

@@ -261,6 +261,8 @@ def test_pip_killed_before_the_metadata_folder_left_files_of_the_wheel_in_its_te
     # distribution.  The wheel pip downloaded is still in its pip-unpack-*
     # folder: that says pip wrote it.  Going back to a lock without
     # pytestlike, it must go as pip's leftover, not stay as a person's orphan.
+    # pip gets a temp folder of its own: other tests leave pip-unpack-* folders.
+    tools = tools.with_tmp(tmp_path / "tmp")
     project = tmp_path / "proj"
     locks = locked_project(tools, project, "deplow", "pytestlike==1.0")
     venv = tools.make_pip_venv(project / ".venv", "deplow")

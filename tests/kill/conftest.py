@@ -1,8 +1,8 @@
 """Fixtures of the kill-the-installer suite: the two lock states, their fresh syncs, benches.
 
 Everything here is made once per session and shared by the tests of every
-installer and story; uv gets a cache of its own, so that what a killed uv
-leaves in its cache reaches no other test.
+installer and story; uv gets a cache and the installers a temp folder of
+their own, so that what a killed uv or pip leaves there reaches no other test.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def kill_lab(
     tmp_path_factory: pytest.TempPathFactory, tools: Tools, pytestconfig: pytest.Config
 ) -> Lab:
     root = tmp_path_factory.mktemp("kill")
-    own = tools.with_uv_cache(root / "uv-cache")
+    own = tools.with_uv_cache(root / "uv-cache").with_tmp(root / "tmp")
     states = lock_states(own, root / "locks")
     twins = {name: fresh_sync(own, state, root / "fresh" / name) for name, state in states.items()}
     log = pytestconfig.getoption("--kill-log")

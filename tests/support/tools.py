@@ -106,6 +106,11 @@ class Tools:
         """The same tools with their own uv cache (for tests that clean it)."""
         return dataclasses.replace(self, uv_cache=uv_cache)
 
+    def with_tmp(self, tmp: Path) -> Tools:
+        """The same tools with a temp folder of their own (for tests that look into it)."""
+        tmp.mkdir(parents=True, exist_ok=True)
+        return dataclasses.replace(self, tmp=tmp)
+
     @property
     def environ(self) -> dict[str, str]:
         env = clean_environ()

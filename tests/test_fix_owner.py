@@ -174,3 +174,26 @@ def test_check_by_a_user_who_cannot_read_says_unreadable(tools: Tools, nobodys_p
     for guess in ("file-missing", "lock-missing", "orphan-file", "dependency-unsatisfied"):
         assert guess not in proc.stdout
     assert "were not verified" in proc.stdout
+
+
+def test_root_fix_in_a_hardlink_venv_links_no_file_the_owner_would_not_own(
+    tools: Tools, shared: Path, tmp_path: Path
+):
+    # uv's cache is root's, the venv nobody's: a hard link to the cache would be
+    # root's file in nobody's venv, and adopting it would give the cache away.
+    own = tools.with_uv_cache(tmp_path / "uv-cache")
+    project = shared / "proj"
+    own.uv_project(project, ["polarslike"], python=SHARED_PYTHON, link_mode="hardlink")
+    subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", shared], check=True)
+    subprocess.run(["chown", "-R", "0:0", own.uv_cache], check=True)
+    sp = site_packages(project / ".venv")
+    (sp / "polarslike" / "frame.py").unlink()
+
+    fixed = venv_doctor(own, "fix", "--from", "uv.lock", cache=tmp_path / "vd-cache", cwd=project)
+    assert fixed.exit_code == 0, fixed.output
+    written = [path for path in (sp / "polarslike").rglob("*") if path.is_file()]
+    assert written
+    assert [p.name for p in written if (p.stat().st_uid, p.stat().st_nlink) != (NOBODY, 1)] == []
+    cached = list(own.uv_cache.rglob("polarslike/frame.py"))
+    assert cached
+    assert all(p.stat().st_uid == 0 for p in cached)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import io
 import os
 import subprocess
@@ -38,6 +39,7 @@ from venv_doctor.apply import (
     undo,
 )
 from venv_doctor.apply.destination import install_wheel
+from venv_doctor.apply.steps import Expected
 from venv_doctor.read.journal import Undone, read_journals
 from venv_doctor.read.layout import read_layout
 
@@ -409,3 +411,38 @@ def test_a_crash_inside_a_prepared_batch_rolls_back(venv: Path) -> None:
         with pytest.raises(KeyboardInterrupt):
             write_all()
     assert_same_tree(before, venv)
+
+
+@pytest.mark.parametrize("holds", ["the wheel's bytes", "other bytes"])
+def test_a_file_linked_from_uvs_cache_is_rolled_back_and_the_cache_keeps_it(
+    tmp_path: Path, wheels: dict[str, Path], holds: str
+) -> None:
+    cache = tmp_path / "uv-cache"
+    venv = make_venv(tmp_path / "venv", [wheels["alpha"]], cache=cache, link_mode="hardlink")
+    (source,) = cache.glob("archive-v*/*/alpha/sub/data.bin")
+    content = source.read_bytes()
+    digest = hashlib.sha256(content if holds == "the wheel's bytes" else b"other").digest()
+    want = Expected(size=len(content), digest=digest, source="a test")
+    links = source.stat().st_nlink
+    before = tree(venv)
+
+    def body(txn: Transaction, site: str) -> None:
+        txn.remove(f"{site}/alpha")
+        written = txn.create(
+            f"{site}/alpha/sub/data.bin",
+            data=content,
+            link_from=str(source),
+            link_expected=want,
+        )
+        assert written.digest == hashlib.sha256(content).digest()
+        new = os.lstat(venv / written.path)
+        linked = (new.st_dev, new.st_ino) == (source.stat().st_dev, source.stat().st_ino)
+        assert linked == (holds == "the wheel's bytes")
+        assert new.st_nlink == (links + 1 if linked else 1)
+        raise ValueError("bad")
+
+    with pytest.raises(TransactionError, match="ValueError: bad"):
+        apply(venv, "link and fail", body)
+    assert_same_tree(before, venv)
+    assert source.stat().st_nlink == links
+    assert source.read_bytes() == content

@@ -2,9 +2,11 @@
 
 ``installer.install`` never rolls back: a failure midway leaves files with
 no RECORD.  Routed through a transaction, the whole install is undone with
-everything else.  Files are always copied (never linked into a cache),
-RECORD rows are computed as installer computes them, and
-``overwrite_existing`` means "move the old file to the trash, then write".
+everything else.  Files are copied, or, in a venv uv fills with hard links
+into its cache, linked to the same wheel's unpacked files there as uv links
+them (each checked against the wheel's RECORD first); RECORD rows are
+computed as installer computes them, and ``overwrite_existing`` means "move
+the old file to the trash, then write".
 
 ``install_wheel`` runs installer twice: first with a destination that only
 notes which files it would write, in which order (reading no content), so
@@ -20,7 +22,7 @@ import os
 import posixpath
 import sys
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -59,8 +61,12 @@ class TransactionDestination(WheelDestination):
         hash_algorithm: str = "sha256",
         overwrite_existing: bool = False,
         expected: Mapping[tuple[str, str], Expected] | None = None,
+        link_root: str | None = None,
+        members: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self.transaction = transaction
+        self.link_root = link_root  # the wheel unpacked in uv's cache, to link from
+        self.members = dict(members or {})  # (scheme, path) -> the wheel's file
         self.expected = dict(expected or {})
         self.wrong: list[str] = []  # files whose content the wheel's RECORD gets wrong
         self.scheme_dict = dict(scheme_dict)
@@ -82,23 +88,35 @@ class TransactionDestination(WheelDestination):
         target = self.transaction.path(posixpath.join(folder, path), under=folder)
         if not self.overwrite_existing and os.path.lexists(target.path):
             raise FileExistsError(f"File already exists: {target.path}")
+        want = self.expected.get((scheme, path))
         written = self.transaction.create(
             target.rel,
             stream=stream,
             mode=self._exec_mode if is_executable else self._file_mode,
             hash_name=self.hash_algorithm,
+            link_from=self._link_source(scheme, path) if want is not None else None,
+            link_expected=want,
         )
         # Some published wheels list hashes in their RECORD that their files do
         # not have (uv#11723); uv and pip install them as they are, and so does
         # this.  The RECORD written here holds the real hashes; the caller says
         # which files the wheel's own RECORD got wrong.
-        want = self.expected.get((scheme, path))
         if want is not None and (
             written.digest != want.digest or want.size not in {None, written.size}
         ):
             self.wrong.append(path)
         digest = base64.urlsafe_b64encode(written.digest).decode("ascii").rstrip("=")
         return RecordEntry(path, Hash(self.hash_algorithm, digest), written.size)
+
+    def _link_source(self, scheme: Scheme, path: str) -> str | None:
+        """The file of uv's unpacked wheel that ``path`` comes from (never a script)."""
+        member = self.members.get((scheme, path))
+        if self.link_root is None or member is None:
+            return None
+        parts = member.split("/")
+        if any(part in {"", ".", ".."} for part in parts):
+            return None
+        return os.path.join(self.link_root, *parts)
 
     def write_file(
         self,
@@ -170,13 +188,16 @@ def install_wheel(
     overwrite_existing: bool = False,
     validate: bool = True,
     script_kind: LauncherKind | None = None,
+    unpacked: Callable[[str, bytes], str | None] | None = None,
 ) -> Installed:
     """Install ``wheel`` into the venv with ``installer``, every write in ``transaction``.
 
     With ``validate`` each file is compared with the wheel's RECORD (installer
     does not do it on its own), and the files the wheel's RECORD gets wrong are
     named in what it returns.  ``additional_metadata`` adds dist-info files such
-    as ``INSTALLER``.
+    as ``INSTALLER``.  ``unpacked`` finds the same wheel unpacked in uv's cache
+    (by its dist-info folder's name and its RECORD's bytes): the files that are
+    there as the wheel's RECORD says become hard links to them.
     """
     from installer import install
     from installer.sources import WheelFile
@@ -199,6 +220,9 @@ def install_wheel(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the same warnings as the install below
             install(source, planner, metadata)
+        link_root = None
+        if unpacked is not None and planner.expected:
+            link_root = unpacked(source.dist_info_dir, source.read_dist_info("RECORD").encode())
         destination = TransactionDestination(
             transaction,
             scheme_dict=scheme,
@@ -206,6 +230,8 @@ def install_wheel(
             script_kind=kind,
             overwrite_existing=overwrite_existing,
             expected=planner.expected,
+            link_root=link_root,
+            members=planner.members,
         )
         with transaction.prepared(planner.paths), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -348,6 +374,7 @@ class _Planner(WheelDestination):
         self._record = expected
         self.paths: list[str] = []
         self.expected: dict[tuple[str, str], Expected] = {}
+        self.members: dict[tuple[str, str], str] = {}  # the wheel's file of each
         self.wrong: list[str] = []  # files whose content the wheel's RECORD gets wrong
 
     def _note(self, scheme: Scheme, path: str) -> RecordEntry:
@@ -368,8 +395,9 @@ class _Planner(WheelDestination):
         if want is not None and scheme == "scripts":
             if not _matches(stream, want):
                 self.wrong.append(text)
-        elif want is not None:
+        elif want is not None and isinstance(member, str):
             self.expected[(scheme, text)] = want
+            self.members[(scheme, text)] = member
         return self._note(scheme, text)
 
     def write_script(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from venv_doctor.apply.journal import JournalWriter, now_iso
+from venv_doctor.apply.owner import owned_as_adopted
 from venv_doctor.apply.steps import (
     ContentMismatchError,
     Expected,
@@ -86,6 +88,77 @@ def write_file(
         os.unlink(temp)
         raise ContentMismatchError(f"its content does not match {expected.source}")
     return size, digest
+
+
+def link_or_write(
+    temp: str,
+    link_from: str | None,
+    source: BinaryIO,
+    mode: int,
+    hash_name: str,
+    expected: Expected | None,
+    link_expected: Expected | None,
+) -> tuple[int, bytes]:
+    """``write_file``, or a hard link to ``link_from`` where that file holds ``link_expected``.
+
+    The file at ``link_from`` (in uv's cache) is hashed first and linked only
+    when its size and digest are what ``link_expected`` says, it is a regular
+    file, its owner is the one the new file would get, and the link made is
+    that same file, unchanged since it was hashed.  Anything else writes
+    ``source`` as ``write_file`` does.
+    """
+    if link_from is not None and link_expected is not None:
+        linked = _link_verified(temp, link_from, hash_name, link_expected)
+        if linked is not None:
+            return linked
+    return write_file(temp, source, mode, hash_name, expected)
+
+
+def _link_verified(
+    temp: str, link_from: str, hash_name: str, expected: Expected
+) -> tuple[int, bytes] | None:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(link_from, flags)
+    except OSError:
+        return None
+    try:
+        hashed = _hash_if_usable(fd, temp, hash_name, expected)
+        if hashed is None:
+            return None
+        before, digest = hashed
+        try:
+            os.link(link_from, temp, follow_symlinks=False)
+        except OSError:  # another file system, a refused link (protected_hardlinks)
+            return None
+        # The link itself moves the file's ctime: dev, ino, size and mtime say
+        # it is the file hashed, unchanged.
+        if _identity(os.lstat(temp)) != _identity(before):
+            os.unlink(temp)
+            return None
+        return before.st_size, digest
+    finally:
+        os.close(fd)
+
+
+def _hash_if_usable(
+    fd: int, temp: str, hash_name: str, expected: Expected
+) -> tuple[os.stat_result, bytes] | None:
+    """The open file's ``stat`` and digest, if a link to it may become ``temp`` as ``expected``."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or expected.size not in {None, info.st_size}:
+        return None
+    if not owned_as_adopted(temp, info):
+        return None
+    hasher = hashlib.new(hash_name)
+    while chunk := os.read(fd, _CHUNK):
+        hasher.update(chunk)
+    digest = hasher.digest()
+    return (info, digest) if digest == expected.digest else None
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def make_durable(root: Path, files: Sequence[str], folders: set[str]) -> None:

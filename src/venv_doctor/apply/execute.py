@@ -41,6 +41,7 @@ from venv_doctor.read.layout import VenvLayout, parse_pyvenv_cfg
 from venv_doctor.read.readfile import read_regular
 from venv_doctor.read.records import is_bytecode
 from venv_doctor.read.snapshot import Snapshot
+from venv_doctor.read.uv_cache import unpacked_wheels
 from venv_doctor.words import counted
 
 INSTALLER_NAME = b"venv-doctor\n"
@@ -76,6 +77,8 @@ def execute(
     given): the cache info of local projects is computed in it.
     """
     layout = snapshot.layout
+    environ = os.environ if environ is None else environ
+    unpacked = _uv_links(snapshot, environ)
     record_updates: dict[str, dict[str, tuple[str, int]]] = defaultdict(dict)
     for action in plan.actions:
         if progress is not None:
@@ -94,6 +97,7 @@ def execute(
                 layout=layout,
                 additional_metadata=_metadata_files(action),
                 overwrite_existing=True,
+                unpacked=unpacked,
             )
             if progress is not None:
                 for line in _install_notes(action, installed):
@@ -106,7 +110,26 @@ def execute(
         txn.replace(record, data=update_record(text, updates).encode("utf-8", "surrogateescape"))
     # Last of all, once nothing else will change: what uv would record for each
     # local project now (uv rebuilds a project whose record differs).
-    _write_cache_infos(txn, plan, wheels, layout, os.environ if environ is None else environ)
+    _write_cache_infos(txn, plan, wheels, layout, environ)
+
+
+def _uv_links(
+    snapshot: Snapshot, environ: Mapping[str, str]
+) -> Callable[[str, bytes], str | None] | None:
+    """Where to find wheels to link from, in a venv uv fills with hard links into its cache.
+
+    uv uses one link mode for a whole sync: where the check proved that
+    installed files are hard links into uv's cache, a fresh ``uv sync`` would
+    link the reinstalled files too, and so does the fix (unless
+    ``UV_LINK_MODE`` says uv now copies, clones or symlinks).  Anywhere else
+    files are written anew.
+    """
+    cache = snapshot.cache
+    if not cache.confirmed or cache.cache_dir is None:
+        return None
+    if environ.get("UV_LINK_MODE", "hardlink") not in {"", "hardlink"}:
+        return None
+    return unpacked_wheels(cache.cache_dir)
 
 
 def _write_cache_infos(

@@ -95,6 +95,19 @@ def adopt(path: str) -> None:
         os.lchown(path, folder.st_uid, folder.st_gid)
 
 
+def owned_as_adopted(path: str, info: os.stat_result) -> bool:
+    """Whether a file with ``info``'s owner, linked to ``path``, needs no ``adopt``.
+
+    A hard link shares its owner with every other name of the file: ``adopt``
+    must never change it.  Running as root, a link is made only where its
+    owner is already the folder's.
+    """
+    if not _AS_ROOT:
+        return True
+    folder = os.stat(os.path.dirname(os.path.abspath(path)))
+    return (info.st_uid, info.st_gid) == (folder.st_uid, folder.st_gid)
+
+
 def make_folders(path: str) -> None:
     """``os.makedirs(path, exist_ok=True)``, each new folder adopted (see ``adopt``)."""
     missing: list[str] = []

@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Literal, TypeVar
 
-from venv_doctor.apply.durable import UNFINISHED, make_durable, roll_back_records, write_file
+from venv_doctor.apply.durable import UNFINISHED, link_or_write, make_durable, roll_back_records
 from venv_doctor.apply.journal import JournalWriter, new_txn_id, now_iso
 from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.owner import adopt
@@ -298,6 +298,8 @@ class Transaction(PreparedSteps, PiecewiseMoves):
         mode: int = 0o644,
         hash_name: str = "sha256",
         expected: Expected | None = None,
+        link_from: str | None = None,
+        link_expected: Expected | None = None,
     ) -> WrittenFile:
         """Write a new file at ``rel`` from ``data`` or ``stream``, with permission bits ``mode``.
 
@@ -305,10 +307,19 @@ class Transaction(PreparedSteps, PiecewiseMoves):
         trash first.  The content goes to a temporary file in the same
         folder, which is then renamed into place.  With ``expected`` (a
         ``hash_name`` digest), content that does not match makes the step
-        fail before anything is put in place.
+        fail before anything is put in place.  With ``link_from`` (a file in
+        uv's cache) the new file is a hard link to it instead, as uv makes
+        them, when that file holds ``link_expected`` (see ``link_or_write``).
         """
         return self._create(
-            rel, data=data, stream=stream, mode=mode, hash_name=hash_name, expected=expected
+            rel,
+            data=data,
+            stream=stream,
+            mode=mode,
+            hash_name=hash_name,
+            expected=expected,
+            link_from=link_from,
+            link_expected=link_expected,
         )
 
     def replace(
@@ -343,6 +354,8 @@ class Transaction(PreparedSteps, PiecewiseMoves):
         hash_name: str,
         must_exist: bool = False,
         expected: Expected | None = None,
+        link_from: str | None = None,
+        link_expected: Expected | None = None,
     ) -> WrittenFile:
         if (data is None) == (stream is None):
             raise TypeError("pass exactly one of data and stream")
@@ -353,7 +366,9 @@ class Transaction(PreparedSteps, PiecewiseMoves):
             self._ensure_dir(self._parent(where))
             seq, (size, digest) = self._put(
                 where,
-                lambda temp: write_file(temp, source, mode, hash_name, expected),
+                lambda temp: link_or_write(
+                    temp, link_from, source, mode, hash_name, expected, link_expected
+                ),
                 link=None,
                 must_exist=must_exist,
             )

@@ -26,7 +26,9 @@ EXPLANATIONS: dict[str, Explanation] = {
         "Windows cannot be deleted, so `uv remove` or `pip uninstall` fails after removing some "
         "files), a file deleted by hand, or an interrupted install.",
         fix="`venv-doctor fix` reinstalls the distribution at the locked (or installed) version "
-        "from a verified wheel, by copying. By hand: `uv pip install --reinstall NAME==VERSION`.",
+        "from a verified wheel: by copying, or, in a venv whose files are hard links into uv's "
+        "cache, by linking the same wheel's files there as uv does (each checked against the "
+        "wheel's RECORD first). By hand: `uv pip install --reinstall NAME==VERSION`.",
     ),
     "file-modified": Explanation(
         meaning="A file's size or hash differs from what its distribution's RECORD says. "
@@ -272,8 +274,10 @@ EXPLANATIONS: dict[str, Explanation] = {
         "venv). Editing one in place edits every copy.",
         arises="uv's default link mode on Linux and Windows (clone falls back to hardlink on "
         "ext4).",
-        fix="Nothing to fix. venv-doctor never writes into an installed file in place, and "
-        "installs what it repairs by copying.",
+        fix="Nothing to fix. venv-doctor never writes into an installed file in place. What it "
+        "reinstalls in such a venv it links from uv's cache, as uv does, but for a file of the "
+        "cache that no longer holds the wheel's bytes (edited in place through a venv): that "
+        "one it writes anew from the wheel.",
     ),
     "file-in-use": Explanation(
         meaning="Information: a running process runs, has open or has mapped (a loaded `.so` "

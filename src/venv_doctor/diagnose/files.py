@@ -173,7 +173,7 @@ def _cache_links(snapshot: Snapshot, index: Index) -> list[Finding]:
                 "editing one in place edits every copy",
                 dist=dist,
                 path=meta_dir,
-                hint="never edit installed files in place; venv-doctor fix installs by copying",
+                hint="never edit installed files in place: the edit changes every copy",
                 count=count,
             )
         )

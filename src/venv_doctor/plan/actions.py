@@ -27,7 +27,7 @@ class RemoveDist:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InstallDist:
-    """Install a distribution from a verified wheel, by copying.
+    """Install a distribution from a verified wheel (its files copied, or linked from uv's cache).
 
     ``wanted`` is the lock's entry; without a lockfile it is ``None`` and the
     same name and version are fetched again.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from venv_doctor.read.installed import (
     METADATA_SUFFIXES,
@@ -13,7 +13,7 @@ from venv_doctor.read.installed import (
 )
 from venv_doctor.read.layout import is_venv_own_site_entry
 from venv_doctor.read.pip_temp import pip_wheels, written_by_pip
-from venv_doctor.read.readfile import same_bytes
+from venv_doctor.read.readfile import read_regular, same_bytes
 from venv_doctor.read.records import is_bytecode
 from venv_doctor.read.snapshot import (
     DIR,
@@ -253,6 +253,32 @@ def _archives(cache: str) -> list[str]:
         except OSError:
             continue
     return found
+
+
+def unpacked_wheels(cache: str) -> Callable[[str, bytes], str | None]:
+    """A finder of wheels unpacked in uv's ``cache``: the archive folder of one, or None.
+
+    The finder takes the wheel's ``*.dist-info`` folder name and its RECORD's
+    bytes; uv keeps the wheel's own RECORD in the archive, so an archive
+    whose RECORD is the same bytes holds the same files (each is still
+    checked against its row before it is used).  The archives are listed on
+    the first call only.
+    """
+    index: dict[str, list[str]] | None = None
+
+    def find(dist_info: str, record: bytes) -> str | None:
+        nonlocal index
+        if index is None:
+            index = _archive_index(cache)
+        for archive in index.get(dist_info, ()):
+            try:
+                if read_regular(os.path.join(archive, dist_info, "RECORD")) == record:
+                    return archive
+            except OSError:
+                continue
+        return None
+
+    return find
 
 
 def _archive_index(cache: str) -> dict[str, list[str]]:

@@ -448,6 +448,8 @@ def test_fix_says_in_its_own_words_what_the_wheel_ships_that_installers_refuse(
     project = tmp_path / "proj"
     venv = tools.uv_project(project, ["pycachelike"])
     (site_packages(venv) / "pycachelike" / "__init__.py").unlink()
+    # An emptied RECORD too: the wheel is installed whole (not one file put back).
+    (site_packages(venv) / "pycachelike-1.0.dist-info" / "RECORD").write_bytes(b"")
     result = run_fix(tools, venv, "--from", str(project / "uv.lock"), cwd=project)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Warning" not in result.stdout + result.stderr

@@ -54,8 +54,17 @@ def _twin(tools: Tools, project: Path, tmp_path: Path, link_mode: str) -> Path:
     return twin / ".venv"
 
 
+@pytest.mark.parametrize(
+    ("damage", "action"),
+    [
+        # Only files gone: they are put back, the rest stays.
+        ("files", "restore lib/python3.11/site-packages/polarslike/frame.py and 1 more of"),
+        # RECORD emptied too: the wheel is installed whole.
+        ("record", "install polarslike 1.2.0"),
+    ],
+)
 def test_fix_in_a_hardlink_venv_links_the_reinstalled_files_as_a_fresh_uv_sync_does(
-    tools: Tools, tmp_path: Path
+    tools: Tools, tmp_path: Path, damage: str, action: str
 ) -> None:
     own = tools.with_uv_cache(tmp_path / "uv-cache")
     project = tmp_path / "proj"
@@ -63,10 +72,12 @@ def test_fix_in_a_hardlink_venv_links_the_reinstalled_files_as_a_fresh_uv_sync_d
     sp = site_packages(venv)
     (sp / "polarslike" / "frame.py").unlink()
     (sp / "polarslike" / "io" / "csv.py").unlink()
+    if damage == "record":
+        (sp / "polarslike-1.2.0.dist-info" / "RECORD").write_bytes(b"")
 
     fixed = run_fix(own, venv, "--from", str(project / "uv.lock"))
     assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
-    assert "install polarslike 1.2.0" in fixed.stdout
+    assert action in fixed.stdout
     assert_healthy(venv)
     assert_in_sync(own, project)
 

@@ -55,7 +55,7 @@ def _nothing_to_undo(tools: Tools, project: Path, cache: Path, last: str, by: st
     assert refused.exit_code == 2, refused.output
     assert refused.stdout == ""
     assert refused.stderr.startswith(
-        f"error: nothing to undo: {last} (fix to match uv.lock: 2 actions) "
+        f"error: nothing to undo: {last} (fix to match uv.lock: 1 action) "
         f"was already undone by {by}"
     ), refused.stderr
     assert "hint: undo only goes back; to make the change again, run venv-doctor fix" in (

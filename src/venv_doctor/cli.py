@@ -154,6 +154,9 @@ def fix(ctx: click.Context, /, **params: Any) -> None:
     Runs check, makes a plan, shows it, applies it (every removal is a move to
     the trash: venv-doctor undo brings it back), then checks again.  Without a
     lockfile, damaged distributions are reinstalled at their installed version.
+    A distribution whose only problems are files missing or modified gets just
+    those files back from its wheel; in a venv whose files are hard links into
+    uv's cache, what is installed is linked from there, as uv links it.
 
     Exit status: 0 the venv is healthy afterwards, 1 problems remain, 2 the fix
     could not run (nothing was changed).

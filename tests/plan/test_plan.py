@@ -77,9 +77,10 @@ def test_half_removed_package_not_in_the_lock_goes_whole(venv, tmp_path):
 
 
 def test_damaged_wanted_package_is_reinstalled_and_shared_files_stay(venv, tmp_path):
-    venv.install("nsa", "1.0", {"ns/shared.py": b"s", "ns/a.py": b"a"})
+    meta = venv.install("nsa", "1.0", {"ns/shared.py": b"s", "ns/a.py": b"a"})
     venv.install("nsb", "1.0", {"ns/shared.py": b"s", "ns/b.py": b"b"})
     (venv.root / SITE / "ns" / "a.py").unlink()
+    (venv.root / meta / "METADATA").unlink()  # not only files: a whole reinstall
     plan = plan_for(venv, lock(tmp_path, nsa="1.0", nsb="1.0"))
     [remove] = of(plan, RemoveDist)
     assert remove.package == "nsa"
@@ -393,3 +394,65 @@ def test_a_distribution_built_for_another_platform_is_reinstalled_not_repointed(
         [install] = of(plan, InstallDist)
         assert (install.package, install.version) == ("demo", "1.0")
         assert plan.unresolved == ()
+
+
+# -- files put back, the rest intact -----------------------------------------------------
+
+
+def test_only_missing_and_modified_files_are_put_back_and_nothing_goes(venv, tmp_path):
+    meta = venv.install(
+        "demo", "1.0", {"demo/__init__.py": b"x", "demo/m.py": b"m", "demo/sub/n.py": b"n"}
+    )
+    (venv.root / SITE / "demo" / "m.py").unlink()
+    (venv.root / SITE / "demo" / "sub" / "n.py").write_bytes(b"N")
+    plan = plan_for(venv, lock(tmp_path, demo="1.0"))
+    [install] = plan.actions
+    assert isinstance(install, InstallDist)
+    assert install.restore == (f"{SITE}/demo/m.py", f"{SITE}/demo/sub/n.py")
+    assert install.meta_dir == meta
+    # Should the wheel not agree with the installed RECORD: the whole copy goes first.
+    assert set(install.fallback) == {f"{SITE}/demo", meta}
+    assert plan.unresolved == ()
+
+
+def test_without_a_lock_files_are_put_back_from_the_installed_versions_wheel(venv):
+    venv.install("demo", "1.0", {"demo/__init__.py": b"x", "demo/m.py": b"m"})
+    (venv.root / SITE / "demo" / "m.py").unlink()
+    [install] = plan_for(venv).actions
+    assert isinstance(install, InstallDist)
+    assert (install.version, install.restore) == ("1.0", (f"{SITE}/demo/m.py",))
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "metadata gone",
+        "an unlisted file in its folder",
+        "another version wanted",
+        "another source wanted",
+        "a second copy",
+    ],
+)
+def test_anything_else_wrong_reinstalls_it_whole(venv, tmp_path, other):
+    meta = venv.install("demo", "1.0", {"demo/__init__.py": b"x", "demo/m.py": b"m"})
+    (venv.root / SITE / "demo" / "m.py").unlink()
+    wanted = lock(tmp_path, demo="1.0")
+    if other == "metadata gone":
+        (venv.root / meta / "METADATA").unlink()
+    elif other == "an unlisted file in its folder":
+        (venv.root / SITE / "demo" / "notes.txt").write_text("mine")
+    elif other == "another version wanted":
+        wanted = lock(tmp_path, demo="2.0")
+    elif other == "another source wanted":
+        url = Source(kind="url", url="https://example.org/demo-1.0-py3-none-any.whl")
+        wanted = WantedSet(
+            lockfile=tmp_path / "uv.lock",
+            kind="uv.lock",
+            dists={NormalizedName("demo"): WantedDist(name="demo", version="1.0", source=url)},
+        )
+    else:
+        venv.install("demo", "0.9", {"demo/old.py": b"o"})
+    plan = plan_for(venv, wanted)
+    installs = of(plan, InstallDist)
+    assert [(i.package, i.restore) for i in installs] == [("demo", ())]
+    assert of(plan, RemoveDist)

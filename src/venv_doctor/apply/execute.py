@@ -25,6 +25,7 @@ from venv_doctor.apply.python_move import (
     rewrite_activations,
     version_info_like,
 )
+from venv_doctor.apply.restore import restore_files
 from venv_doctor.apply.transaction import Transaction
 from venv_doctor.lockfiles.wanted import Source
 from venv_doctor.plan.actions import (
@@ -91,17 +92,7 @@ def execute(
             if not action.empty or _holds_nothing(txn, action.path):
                 txn.remove(action.path, missing_ok=True)
         elif isinstance(action, InstallDist):
-            installed = install_wheel(
-                txn,
-                wheels[action.package],
-                layout=layout,
-                additional_metadata=_metadata_files(action),
-                overwrite_existing=True,
-                unpacked=unpacked,
-            )
-            if progress is not None:
-                for line in _install_notes(action, installed):
-                    progress(line)
+            _install(txn, action, snapshot, wheels[action.package], layout, unpacked, progress)
         else:
             _rewrite(txn, snapshot, action, record_updates)
     for owner, updates in record_updates.items():
@@ -111,6 +102,45 @@ def execute(
     # Last of all, once nothing else will change: what uv would record for each
     # local project now (uv rebuilds a project whose record differs).
     _write_cache_infos(txn, plan, wheels, layout, environ)
+
+
+def _install(
+    txn: Transaction,
+    action: InstallDist,
+    snapshot: Snapshot,
+    wheel: Path,
+    layout: VenvLayout,
+    unpacked: Callable[[str, bytes], str | None] | None,
+    progress: Progress | None,
+) -> None:
+    """Install ``wheel`` whole, or put back only the files ``action.restore`` names."""
+    if action.restore and action.meta_dir is not None:
+        if restore_files(
+            txn,
+            wheel,
+            meta_dir=action.meta_dir,
+            paths=action.restore,
+            owned=snapshot.owned.get(action.meta_dir, ()),
+            unpacked=unpacked,
+        ):
+            return
+        if progress is not None:
+            progress(
+                f"{action.package}'s wheel does not list {action.restore[0]} as the installed "
+                "RECORD does (another build of that version): reinstalling it whole"
+            )
+        txn.remove_all(action.fallback, missing_ok=True)
+    installed = install_wheel(
+        txn,
+        wheel,
+        layout=layout,
+        additional_metadata=_metadata_files(action),
+        overwrite_existing=True,
+        unpacked=unpacked,
+    )
+    if progress is not None:
+        for line in _install_notes(action, installed):
+            progress(line)
 
 
 def _uv_links(
@@ -194,10 +224,15 @@ def _holds_nothing(txn: Transaction, rel: str) -> bool:
 
 
 def _describe(action: object) -> str:
-    if isinstance(action, RemoveDist):
-        return f"removing {action.package} {action.version or ''}".rstrip()
-    if isinstance(action, InstallDist):
-        return f"installing {action.package} {action.version or ''}".rstrip()
+    if isinstance(action, (RemoveDist, InstallDist)):
+        label = f"{action.package} {action.version or ''}".rstrip()
+        if isinstance(action, RemoveDist):
+            verb = "removing"
+        elif action.restore:
+            verb = f"putting back {counted(len(action.restore), 'file')} of"
+        else:
+            verb = "installing"
+        return f"{verb} {label}"
     if isinstance(action, DiscardPath):
         return f"moving {action.path} to the trash"
     if isinstance(action, RewriteFile):

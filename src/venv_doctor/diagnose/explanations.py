@@ -25,8 +25,9 @@ EXPLANATIONS: dict[str, Explanation] = {
         arises="An uninstall that stopped halfway (a running `ruff.exe` or a loaded `.pyd` on "
         "Windows cannot be deleted, so `uv remove` or `pip uninstall` fails after removing some "
         "files), a file deleted by hand, or an interrupted install.",
-        fix="`venv-doctor fix` reinstalls the distribution at the locked (or installed) version "
-        "from a verified wheel: by copying, or, in a venv whose files are hard links into uv's "
+        fix="`venv-doctor fix` puts the file back from a verified wheel of the locked (or "
+        "installed) version when the rest of the distribution is intact, else reinstalls the "
+        "distribution whole: by copying, or, in a venv whose files are hard links into uv's "
         "cache, by linking the same wheel's files there as uv does (each checked against the "
         "wheel's RECORD first). By hand: `uv pip install --reinstall NAME==VERSION`.",
     ),
@@ -37,7 +38,9 @@ EXPLANATIONS: dict[str, Explanation] = {
         "cache and every other venv linked to it), a partial write, disk corruption, or a wheel "
         "whose own RECORD is wrong: some published wheels ship RECORD hashes that do not match "
         "their files, so a fresh install of those reports this too.",
-        fix="`venv-doctor fix` reinstalls the distribution. If the wheel itself is at fault, "
+        fix="`venv-doctor fix` puts the file back from the wheel when the rest of the "
+        "distribution is intact, else reinstalls the distribution. If the wheel itself is at "
+        "fault, "
         'silence it for that package: `per-package-ignores = { NAME = ["file-modified"] }` in '
         "`[tool.venv-doctor]`, or `--ignore file-modified`.",
     ),

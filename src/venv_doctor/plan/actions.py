@@ -38,6 +38,14 @@ class InstallDist:
     wanted: WantedDist | None
     reason: str
     requested: bool = False  # write REQUESTED, as the installer the venv came from did
+    # Only these venv-relative files, from the wheel, into the installed copy
+    # at ``meta_dir`` that stays (``plan.restore``); the rest is intact.  Should
+    # the wheel's RECORD not list them as the installed one does (another
+    # build of the version), ``fallback`` goes to the trash and the wheel is
+    # installed whole.
+    restore: tuple[str, ...] = ()
+    meta_dir: str | None = None
+    fallback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

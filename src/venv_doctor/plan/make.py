@@ -15,14 +15,17 @@ Rules that keep a fix from losing anything:
   or with ``purge_orphans``; empty package folders go too;
 - what a distribution whose RECORD cannot list it still claims (its import
   names, its launchers: ``diagnose.claims``) is never purged as an orphan: it
-  goes with that distribution's removal or reinstall.
+  goes with that distribution's removal or reinstall;
+- a distribution whose only damage is files of its RECORD missing or
+  modified stays: those files alone are put back from its wheel
+  (``plan.restore``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.version import InvalidVersion, Version
 
@@ -49,6 +52,7 @@ from venv_doctor.plan.moved import (
     repoint_action,
 )
 from venv_doctor.plan.remove import owned_by, remove_action, subtree
+from venv_doctor.plan.restore import restorable, with_fallback
 from venv_doctor.read.installed import InstalledDist, NormalizedName
 from venv_doctor.read.records import is_bytecode
 from venv_doctor.read.snapshot import DIR, Snapshot
@@ -92,7 +96,8 @@ def make_plan(
     damaged = _damaged(findings, index)
     notes: list[str] = []
     pairs = move_pairs(snapshot, findings, notes)
-    decision = _decide(snapshot, findings, wanted, damaged, options, pairs)
+    restoring = restorable(snapshot, findings, index)
+    decision = _decide(snapshot, findings, wanted, damaged, options, pairs, restoring)
     if wanted is not None and wanted.kind != "uv.lock":
         kept = sorted(
             {d.name for d in snapshot.dists if d.name in options.keep} - wanted.dists.keys()
@@ -125,14 +130,16 @@ def make_plan(
     # replace, never an orphan's to purge.
     claimed.update(claims)
     actions.extend(empty_package_folders(snapshot, findings, claimed))
-    actions.extend(
-        remnants(snapshot, decision.installs, installs_into or {}, staying, staying_owned, claimed)
-    )
+    whole = [action for action in decision.installs if not action.restore]
+    actions.extend(remnants(snapshot, whole, installs_into or {}, staying, staying_owned, claimed))
     actions.extend(
         _discards(snapshot, findings, claimed, staying_owned, options.purge_orphans, leftover)
     )
     actions = with_emptied_folders(snapshot, actions, decision.remove)
-    actions.extend(decision.installs)
+    actions.extend(
+        with_fallback(snapshot, action, index, staying, claimed, claims)
+        for action in decision.installs
+    )
     actions.extend(relocations(snapshot, findings, index, decision.remove, pairs))
 
     done = _Done.of(actions)
@@ -207,6 +214,7 @@ def _decide(
     damaged: Mapping[str, str],
     options: PlanOptions,
     pairs: tuple[tuple[str, str], ...],
+    restoring: Mapping[str, tuple[str, ...]],
 ) -> _Decision:
     by_name: dict[str, list[InstalledDist]] = defaultdict(list)
     for dist in snapshot.dists:
@@ -221,12 +229,15 @@ def _decide(
     for name, dists in sorted(by_name.items()):
         want = wanted.get(name) if wanted is not None else None
         if wanted is not None and want is None:
-            if name in options.keep:
-                continue
-            for dist in dists:
-                remove[dist.meta_dir] = f"not wanted by {wanted.lockfile.name}"
+            unwanted = [] if name in options.keep else dists
+            remove.update((d.meta_dir, f"not wanted by {wanted.lockfile.name}") for d in unwanted)
             continue
         version = want.version if want is not None else _installed_version(dists, damaged)
+        requested = uv_made or name in stashed or any("REQUESTED" in d.meta_files for d in dists)
+        restore = _restore(name, dists, want, wanted, version, restoring, source_wrong)
+        if restore is not None:
+            installs.append(replace(restore, requested=requested))
+            continue
 
         keeper = next(
             (
@@ -253,9 +264,7 @@ def _decide(
                     package=name,
                     version=version,
                     wanted=want,
-                    requested=uv_made
-                    or name in stashed
-                    or any("REQUESTED" in d.meta_files for d in dists),
+                    requested=requested,
                     reason=_install_reason(name, version, dists, wanted),
                 )
             )
@@ -272,6 +281,37 @@ def _decide(
                     )
                 )
     return _Decision(remove=remove, installs=tuple(installs))
+
+
+def _restore(
+    name: str,
+    dists: Sequence[InstalledDist],
+    want: WantedDist | None,
+    wanted: WantedSet | None,
+    version: str | None,
+    restoring: Mapping[str, tuple[str, ...]],
+    source_wrong: set[tuple[str | None, str | None]],
+) -> InstallDist | None:
+    """Put back files of the one installed copy, when only they are wrong (``plan.restore``)."""
+    only = dists[0] if len(dists) == 1 else None
+    if (
+        only is None
+        or only.meta_dir not in restoring
+        or not _version_equal(only.version, version)
+        or (name, only.version) in source_wrong
+        or (want is not None and want.source.kind != "registry")
+    ):
+        return None
+    paths = restoring[only.meta_dir]
+    where = f"the wheel {wanted.lockfile.name} names" if wanted else "its wheel"
+    return InstallDist(
+        package=name,
+        version=version,
+        wanted=want,
+        reason=f"from {where}; the rest of it is intact",
+        restore=paths,
+        meta_dir=only.meta_dir,
+    )
 
 
 def _as_installed(

@@ -31,7 +31,7 @@ def action_line(action: Action) -> str:
         kept = f", keeping {counted(len(action.kept), 'shared file')}" if action.kept else ""
         return f"{what} ({counted(len(action.paths), 'path')}{kept}): {action.reason}"
     if isinstance(action, InstallDist):
-        return f"install {action.package} {action.version or ''}".rstrip() + f": {action.reason}"
+        return _install_line(action)
     if isinstance(action, DiscardPath):
         return f"move {action.path} to the trash: {action.reason}"
     if isinstance(action, RewriteFile):
@@ -43,6 +43,14 @@ def action_line(action: Action) -> str:
         )
     assert isinstance(action, Repoint)  # noqa: S101 - the union is closed
     return f"re-point the venv to {action.python}: {action.reason}"
+
+
+def _install_line(action: InstallDist) -> str:
+    label = f"{action.package} {action.version or ''}".rstrip()
+    if not action.restore:
+        return f"install {label}: {action.reason}"
+    more = f" and {len(action.restore) - 1} more" if len(action.restore) > 1 else ""
+    return f"restore {action.restore[0]}{more} of {label}: {action.reason}"
 
 
 def action_dict(action: Action) -> dict[str, Any]:
@@ -63,6 +71,7 @@ def action_dict(action: Action) -> dict[str, Any]:
             "package": action.package,
             "version": action.version,
             "source": source,
+            "restore": list(action.restore),
             "reason": action.reason,
         }
     if isinstance(action, DiscardPath):

@@ -1,0 +1,95 @@
+"""Put back some files of an installed distribution from its wheel (``InstallDist.restore``).
+
+The rest of the distribution stays as it is: its metadata and RECORD are the
+installer's, and so are its other files.  Each file comes from the wheel,
+checked against the wheel's RECORD, or is linked from uv's cache as a whole
+install would link it (``destination``).  Permission bits follow installer:
+``0o666`` or, for a file the wheel marks executable, ``0o777``, less the umask.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import BinaryIO, cast
+
+from venv_doctor.apply.steps import Expected
+from venv_doctor.apply.transaction import Transaction
+from venv_doctor.read.snapshot import OwnedFile
+
+Unpacked = Callable[[str, bytes], str | None]
+
+
+def restore_files(
+    txn: Transaction,
+    wheel: Path,
+    *,
+    meta_dir: str,
+    paths: Iterable[str],
+    owned: Iterable[OwnedFile],
+    unpacked: Unpacked | None = None,
+) -> bool:
+    """Write ``paths`` (venv-relative) of the distribution at ``meta_dir`` from ``wheel``.
+
+    Returns ``False``, having changed nothing, when the wheel's RECORD does
+    not list each of them with the hash and size the installed RECORD gives
+    it (the installed copy came from another build of the version, or the
+    wheel has another layout): the caller then installs the wheel whole.
+    """
+    site, _, name = meta_dir.rpartition("/")
+    installed = {rel: row for rel, row in owned if rel is not None}
+    with zipfile.ZipFile(wheel) as archive:
+        try:
+            record = archive.read(f"{name}/RECORD")
+        except KeyError:
+            return False
+        rows = _rows(record)
+        todo: list[tuple[str, str, Expected]] = []
+        for rel in paths:
+            member = rel[len(site) + 1 :] if rel.startswith(site + "/") else None
+            row = installed.get(rel)
+            listed = rows.get(member) if member is not None else None
+            if member is None or row is None or listed is None:
+                return False
+            hash_text, size = listed
+            if hash_text != f"{row.hash_algo}={row.hash_value}" or size != row.size:
+                return False
+            value = hash_text[len("sha256=") :]
+            digest = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            todo.append((rel, member, Expected(size=size, digest=digest, source=wheel.name)))
+        link_root = unpacked(name, record) if unpacked is not None else None
+        modes = _modes()
+        for rel, member, want in todo:
+            info = archive.getinfo(member)
+            executable = bool((info.external_attr >> 16) & 0o111)
+            link_from = os.path.join(link_root, *member.split("/")) if link_root else None
+            with archive.open(info) as stream:
+                txn.create(
+                    rel,
+                    stream=cast(BinaryIO, stream),
+                    mode=modes[executable],
+                    link_from=link_from,
+                    link_expected=want,
+                )
+    return True
+
+
+def _rows(record: bytes) -> Mapping[str, tuple[str, int | None]]:
+    """The wheel's RECORD: path -> (``sha256=...``, size), for rows with a sha256 hash."""
+    from installer.records import parse_record_file
+
+    rows: dict[str, tuple[str, int | None]] = {}
+    text = record.decode("utf-8", "surrogateescape")
+    for path, hash_text, size in parse_record_file(text.splitlines()):
+        if hash_text and hash_text.startswith("sha256=") and ".." not in path.split("/"):
+            rows[path] = (hash_text, int(size) if size else None)
+    return rows
+
+
+def _modes() -> dict[bool, int]:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return {False: 0o666 & ~mask, True: (0o777 & ~mask) | 0o111}

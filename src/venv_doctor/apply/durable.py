@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -28,6 +29,7 @@ from venv_doctor.read.journal import (
 )
 
 _CHUNK = 1 << 20
+_SYNCFS_FROM = 64  # paths to flush: more, and one syncfs does it
 
 
 UNFINISHED = {"unfinished", "empty"}
@@ -166,23 +168,36 @@ def make_durable(root: Path, files: Sequence[str], folders: set[str]) -> None:
 
     Files are not fsynced one by one as they are written: until the commit,
     a crash rolls them back whatever their content, so only the commit needs
-    them on disk.  One ``syncfs`` of the venv's file system does that on
-    Linux; elsewhere each file and folder is fsynced.
+    them on disk.  Each file and folder is fsynced then; on Linux, where that
+    is many, one ``syncfs`` of the venv's file system does it instead (which
+    also flushes whatever else waits to be written there, a venv another tool
+    just made: for a few paths that costs more than it saves).
     """
     if not files and not folders:
         return
-    if sys.platform.startswith("linux") and _syncfs(root):
+    if (
+        sys.platform.startswith("linux")
+        and len(files) + len(folders) > _SYNCFS_FROM
+        and _syncfs(root)
+    ):
         return
-    for path in files:  # pragma: no cover - other platforms
-        with contextlib.suppress(FileNotFoundError):
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for path in files:
+        try:
+            fd = os.open(path, flags)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                continue  # a symbolic link: the fsync of its folder keeps it
+            raise
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     from venv_doctor.apply.journal import fsync_dir
 
-    for folder in folders:  # pragma: no cover
+    for folder in folders:
         with contextlib.suppress(FileNotFoundError):
             fsync_dir(Path(folder))
 

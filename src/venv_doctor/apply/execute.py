@@ -13,9 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from venv_doctor.apply.destination import Installed, dist_info_path, install_wheel
 from venv_doctor.apply.freshness import local_source, write_cache_info
 from venv_doctor.apply.python_move import (
     carry,
@@ -44,6 +43,9 @@ from venv_doctor.read.records import is_bytecode
 from venv_doctor.read.snapshot import Snapshot
 from venv_doctor.read.uv_cache import unpacked_wheels
 from venv_doctor.words import counted
+
+if TYPE_CHECKING:
+    from venv_doctor.apply.destination import Installed
 
 INSTALLER_NAME = b"venv-doctor\n"
 
@@ -130,6 +132,9 @@ def _install(
                 "RECORD does (another build of that version): reinstalling it whole"
             )
         txn.remove_all(action.fallback, missing_ok=True)
+    # installer (and the email parser it loads) only when a wheel goes in whole.
+    from venv_doctor.apply.destination import install_wheel
+
     installed = install_wheel(
         txn,
         wheel,
@@ -174,6 +179,8 @@ def _write_cache_infos(
             continue
         source = local_source(action)
         if source is not None:
+            from venv_doctor.apply.destination import dist_info_path
+
             meta_dir = dist_info_path(wheels[action.package], layout)
             write_cache_info(
                 txn, root=layout.root, meta_dir=meta_dir, source=source, environ=environ

@@ -18,6 +18,7 @@ from typing import BinaryIO, cast
 
 from venv_doctor.apply.steps import Expected
 from venv_doctor.apply.transaction import Transaction
+from venv_doctor.read.records import parse_record
 from venv_doctor.read.snapshot import OwnedFile
 
 Unpacked = Callable[[str, bytes], str | None]
@@ -79,14 +80,12 @@ def restore_files(
 
 def _rows(record: bytes) -> Mapping[str, tuple[str, int | None]]:
     """The wheel's RECORD: path -> (``sha256=...``, size), for rows with a sha256 hash."""
-    from installer.records import parse_record_file
-
-    rows: dict[str, tuple[str, int | None]] = {}
-    text = record.decode("utf-8", "surrogateescape")
-    for path, hash_text, size in parse_record_file(text.splitlines()):
-        if hash_text and hash_text.startswith("sha256=") and ".." not in path.split("/"):
-            rows[path] = (hash_text, int(size) if size else None)
-    return rows
+    rows, _problems = parse_record(record.decode("utf-8", "surrogateescape"))
+    return {
+        row.path: (f"sha256={row.hash_value}", row.size)
+        for row in rows
+        if row.hash_algo == "sha256" and ".." not in row.path.split("/")
+    }
 
 
 def _modes() -> dict[bool, int]:

@@ -19,7 +19,6 @@ from typing import Protocol
 
 from packaging.tags import Tag
 
-from venv_doctor.apply.destination import site_folders, wheel_paths
 from venv_doctor.apply.execute import BaseInterpreter, execute
 from venv_doctor.apply.lock import VenvLock
 from venv_doctor.apply.owner import Owner, refuse_foreign, writes_for_another_owner
@@ -244,6 +243,8 @@ def _plan(
         if not options.dry_run:
             raise
         return dataclasses.replace(plan, notes=(*plan.notes, _no_wheels(error))), None
+    from venv_doctor.apply.destination import site_folders
+
     into = {package: site_folders(path) for package, path in wheels.items()}
     plan = make_plan(checked.snapshot, findings, wanted, plan_options, installs_into=into)
     if options.purge_orphans:
@@ -253,6 +254,8 @@ def _plan(
 
 def _spare(plan: Plan, snapshot: Snapshot, wheels: Mapping[str, Path], layout: VenvLayout) -> Plan:
     """``plan`` without purges of what its wheels will write themselves (``spare_wheel_files``)."""
+    from venv_doctor.apply.destination import wheel_paths
+
     written = [path for wheel in wheels.values() for path in wheel_paths(wheel, layout=layout)]
     return spare_wheel_files(plan, snapshot, written)
 

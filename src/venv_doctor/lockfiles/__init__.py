@@ -10,10 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from packaging.pylock import is_valid_pylock_path
-
 from venv_doctor.errors import LockfileError
-from venv_doctor.lockfiles.pylock import parse_pylock, select_pylock
 from venv_doctor.lockfiles.requirements import local_project_name, parse_requirements
 from venv_doctor.lockfiles.selection import Selection
 from venv_doctor.lockfiles.toml import loads_toml
@@ -46,6 +43,15 @@ def find_lockfile(project_dir: Path) -> Path | None:
             return candidate
     named = sorted(p for p in project_dir.glob("pylock.*.toml") if is_valid_pylock_path(p))
     return named[0] if len(named) == 1 else None
+
+
+def is_valid_pylock_path(path: Path) -> bool:
+    """Whether ``path`` is a lockfile name of PEP 751: ``pylock.toml`` or ``pylock.NAME.toml``."""
+    name = path.name
+    if name == "pylock.toml":
+        return True
+    middle = name.removeprefix("pylock.").removesuffix(".toml")
+    return len(middle) + len("pylock..toml") == len(name) and bool(middle) and "." not in middle
 
 
 def lockfile_kind(path: Path) -> str:
@@ -103,6 +109,9 @@ def load_wanted(path: Path, *, probe: Probe, selection: Selection) -> WantedSet:
         defaults = parse_default_groups(pyproject) if pyproject is not None else None
         return select_uv_lock(lock, probe=probe, selection=selection, default_groups=defaults)
     if kind == "pylock":
+        # Imported here: packaging.pylock costs most of the readers' import time.
+        from venv_doctor.lockfiles.pylock import parse_pylock, select_pylock
+
         return select_pylock(
             parse_pylock(text, path=path), path=path, probe=probe, selection=selection
         )

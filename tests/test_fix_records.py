@@ -105,11 +105,13 @@ def killed_uv_counting(
     link_mode: str = "copy",
     reset: Callable[[], None] | None = None,
     after: bool = False,
+    last: bool = False,
 ) -> None:
     """``uv sync --frozen`` into the empty ``venv``, SIGKILLed on entering the call ``at`` picks.
 
     With ``after``, on entering the call that follows the last one ``at``
-    accepts (in the thread making them).
+    accepts (in the thread making them); with ``last``, on entering that
+    last one.
 
     strace's ``-P`` matches a call's first path only, and not a file whose
     name uv draws at random, so a first sync under strace counts uv's calls
@@ -140,7 +142,7 @@ def killed_uv_counting(
     thread = next(line.split()[0] for line in calls if at(line))
     mine = [line for line in calls if line.split()[0] == thread]
     picked = [i for i, line in enumerate(mine, 1) if at(line)]
-    count = picked[-1] + 1 if after else picked[0]
+    count = picked[-1] + 1 if after else picked[-1] if last else picked[0]
     assert count <= len(mine), "no call follows the last one picked"
     start_over()
     inject = f"inject={syscall}:signal=KILL:when={count}"
@@ -540,6 +542,44 @@ def test_files_uv_copied_for_an_install_it_did_not_finish_are_its_leftovers(
     assert "pytestlike-1.0" in found["message"]
     # pytestlike/ holds only uv's temporary folder: an empty package folder.
     assert rel(venv, site / "_pytestlike") not in {f["path"] for f in checked.of("orphan-file")}
+
+    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert_healthy(venv)
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), expected)
+
+
+def test_a_copy_uv_was_still_renaming_into_place_goes_with_the_files_it_copied(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # Killed on renaming the last file of _pytestlike/ into place: the files
+    # before it are copies of uv's unpacked wheel, the last one still has its
+    # temporary name.  The whole folder is uv's leftover, the temporary file
+    # with it (a kill trial found the folder left as a person's orphan).
+    project = tmp_path / "proj"
+    venv = tools.uv_project(project, ["pytestlike"])
+    site = site_packages(venv)
+    killed_uv_counting(
+        tools,
+        project,
+        venv,
+        syscall="rename",
+        at=lambda call: "/site-packages/_pytestlike/.tmp" in call,
+        last=True,
+    )
+    left = sorted(path.name for path in (site / "_pytestlike").iterdir())
+    if len(left) != 2 or any(site.glob("pytestlike-*.dist-info")):
+        pytest.skip(f"uv copied _pytestlike/ otherwise here: {left}")
+    assert left[0].startswith(".tmp")
+    write_pyproject(project, ["deplow"])
+    tools.run_uv("lock", cwd=project)
+    expected = fresh_sync_state(tools, project, tmp_path)
+
+    checked = run_check(venv, "--format", "json", env=tools.environ, cwd=project)
+    found = checked.at("stash-leftover", rel(venv, site / "_pytestlike"))
+    assert "copies of the files of an unpacked wheel in uv's cache" in found["message"]
+    assert not checked.of("orphan-file")
 
     fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
     assert fixed.exit_code == 0, fixed.stdout + fixed.stderr

@@ -22,6 +22,7 @@ from venv_doctor.read.snapshot import (
     Entry,
     OwnedFile,
 )
+from venv_doctor.read.tempnames import UV_TEMP, temp_kind
 
 
 def uv_cache_dir(environ: Mapping[str, str]) -> str | None:
@@ -208,8 +209,9 @@ def _unlisted_tops(
 ) -> tuple[dict[str, list[str]], set[str]]:
     """Top-level entries of site-packages holding files no RECORD lists.
 
-    Each with the paths of those files inside site-packages (bytecode left
-    out); and the entries that also hold a link or a special file.
+    Each with the paths of those files inside site-packages (bytecode and
+    uv's temporary files left out); and the entries that also hold a link or
+    a special file.
     """
     listed = {rel for rows in owned.values() for rel, _row in rows if rel is not None}
     below: dict[str, list[str]] = {}  # top -> the paths of its files inside site-packages
@@ -226,7 +228,10 @@ def _unlisted_tops(
         if top.endswith(METADATA_SUFFIXES) or is_venv_own_site_entry(name):
             continue
         if entry.kind == FILE:
-            below.setdefault(top, []).append(inner)
+            # A file uv was still writing under a temporary name is a leftover
+            # of its own, whatever it holds: the rest says whose the entry is.
+            if temp_kind(inner.rpartition("/")[2], is_dir=False) != UV_TEMP:
+                below.setdefault(top, []).append(inner)
         else:
             odd.add(top)
     return below, odd

@@ -371,8 +371,9 @@ def test_uv_killed_while_copying_leaves_a_temp_file_fix_removes_it(
     bulky = site_packages(project / ".venv") / "bulky"
     # uv opens the source, mostly makes a temporary file beside the target and
     # blocks on the read: it is killed once that file is there.  Now and then
-    # its copy takes another path and fails on the FIFO instead: that attempt is
-    # undone with a sync to the old lock and made again.
+    # its copy takes another path and fails on the FIFO instead, or the
+    # temporary file seen was another one's: that attempt is undone with a
+    # sync to the old lock and made again.
     for _attempt in range(5):
         use_lock(project, locks["new"])
         proc = subprocess.Popen(
@@ -392,7 +393,11 @@ def test_uv_killed_while_copying_leaves_a_temp_file_fix_removes_it(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        if stalled and killed:
+        # The temporary file seen may have been another file's, renamed into
+        # place before the kill landed: only the FIFO's, empty and still
+        # there, counts.
+        temps = list(bulky.glob(".tmp*"))
+        if stalled and killed and len(temps) == 1 and temps[0].stat().st_size == 0:
             break
         use_lock(project, locks["old"])
         own.uv_sync(project)

@@ -41,7 +41,7 @@ PHASES = [
     ("venv_doctor.commands.fix", "_plan", "plan"),
     ("venv_doctor.apply.wheelsource", "obtain_wheels", "find the wheels"),
     ("venv_doctor.commands.fix", "execute", "transaction: install, remove"),
-    ("venv_doctor.apply.transaction", "Transaction.commit", "transaction: commit (syncfs)"),
+    ("venv_doctor.apply.transaction", "Transaction.commit", "transaction: commit (flush)"),
 ]
 
 

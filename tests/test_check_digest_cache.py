@@ -277,9 +277,11 @@ def test_two_checks_at_once_both_finish_and_leave_a_whole_cache(
     reports = [json.loads(run.communicate(timeout=120)[0]) for run in runs]
     assert {run.returncode for run in runs} == {1}
     for report in reports:
-        assert {(f["code"], f["path"]) for f in report["findings"]} == {
-            ("file-modified", rel(venv, target))
-        }
+        # Each check may see another reading a file of the venv at that moment
+        # (file-in-use, information): not what this test is about.
+        assert {
+            (f["code"], f["path"]) for f in report["findings"] if f["code"] != "file-in-use"
+        } == {("file-modified", rel(venv, target))}
 
     # A check that began after another had finished took its digests over.
     (total,) = {r["summary"]["digests_hashed"] + r["summary"]["digests_reused"] for r in reports}

@@ -32,7 +32,7 @@ from installer.records import Hash, RecordEntry, parse_record_file
 from installer.scripts import Script
 from installer.utils import Scheme, construct_record_file, fix_shebang
 
-from venv_doctor.apply.steps import Expected
+from venv_doctor.apply.steps import Expected, installed_modes, record_digest
 from venv_doctor.apply.trash import UnsafePathError, venv_path
 from venv_doctor.read.layout import VenvLayout
 
@@ -76,9 +76,7 @@ class TransactionDestination(WheelDestination):
         self.overwrite_existing = overwrite_existing
         root = transaction.root
         self._folders = {name: _inside(root, path) for name, path in scheme_dict.items()}
-        mask = _umask()
-        self._file_mode = 0o666 & ~mask
-        self._exec_mode = (0o777 & ~mask) | 0o111
+        self._file_mode, self._exec_mode = installed_modes()
 
     def write_to_fs(
         self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
@@ -346,7 +344,7 @@ def _wheel_record(source: WheelFile, filename: str) -> dict[str, Expected]:
         if entry.name != "sha256":
             source.validate_record()
             return {}
-        digest = base64.urlsafe_b64decode(entry.value + "=" * (-len(entry.value) % 4))
+        digest = record_digest(entry.value)
         expected[path] = Expected(size=int(size) if size else None, digest=digest, source=where)
     return expected
 
@@ -435,10 +433,3 @@ def _inside(root: Path, folder: str) -> str:
     if rel == ".":
         return rel
     return venv_path(root, rel).rel
-
-
-def _umask() -> int:
-    # The only portable way to read the umask is to set it; set it straight back.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

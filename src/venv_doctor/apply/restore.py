@@ -3,20 +3,19 @@
 The rest of the distribution stays as it is: its metadata and RECORD are the
 installer's, and so are its other files.  Each file comes from the wheel,
 checked against the wheel's RECORD, or is linked from uv's cache as a whole
-install would link it (``destination``).  Permission bits follow installer:
-``0o666`` or, for a file the wheel marks executable, ``0o777``, less the umask.
+install would link it (``destination``).  Permission bits follow installer
+(``steps.installed_modes``).
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from venv_doctor.apply.steps import Expected
+from venv_doctor.apply.steps import Expected, installed_modes, record_digest
 from venv_doctor.apply.transaction import Transaction
 from venv_doctor.read.records import parse_record
 from venv_doctor.read.snapshot import OwnedFile
@@ -58,20 +57,19 @@ def restore_files(
             hash_text, size = listed
             if hash_text != f"{row.hash_algo}={row.hash_value}" or size != row.size:
                 return False
-            value = hash_text[len("sha256=") :]
-            digest = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            digest = record_digest(hash_text[len("sha256=") :])
             todo.append((rel, member, Expected(size=size, digest=digest, source=wheel.name)))
         link_root = unpacked(name, record) if unpacked is not None else None
-        modes = _modes()
+        file_mode, exec_mode = installed_modes()
         for rel, member, want in todo:
             info = archive.getinfo(member)
-            executable = bool((info.external_attr >> 16) & 0o111)
+            executable = (info.external_attr >> 16) & 0o111
             link_from = os.path.join(link_root, *member.split("/")) if link_root else None
             with archive.open(info) as stream:
                 txn.create(
                     rel,
                     stream=cast(BinaryIO, stream),
-                    mode=modes[executable],
+                    mode=exec_mode if executable else file_mode,
                     link_from=link_from,
                     link_expected=want,
                 )
@@ -86,9 +84,3 @@ def _rows(record: bytes) -> Mapping[str, tuple[str, int | None]]:
         for row in rows
         if row.hash_algo == "sha256" and ".." not in row.path.split("/")
     }
-
-
-def _modes() -> dict[bool, int]:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return {False: 0o666 & ~mask, True: (0o777 & ~mask) | 0o111}

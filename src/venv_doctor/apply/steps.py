@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import errno
 import os
 import sys
@@ -141,3 +142,16 @@ def _busy_hint(holders: tuple[Holder, ...]) -> str:
 
 def missing_error(path: str) -> FileNotFoundError:
     return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+
+
+def record_digest(value: str) -> bytes:
+    """The digest a RECORD row gives as URL-safe base64 without padding (``sha256=<value>``)."""
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def installed_modes() -> tuple[int, int]:
+    """The permission bits installer gives a file and an executable one, less the umask."""
+    # The only portable way to read the umask is to set it; set it straight back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask, (0o777 & ~mask) | 0o111

@@ -140,13 +140,28 @@ class WantedSet:
 
 def best_wheel(wheels: Sequence[Artifact], tags: Sequence[Tag]) -> Artifact | None:
     """The wheel whose best tag ranks highest in ``tags`` (best first), or ``None``."""
-    rank = {tag: index for index, tag in enumerate(tags)}
+    rank = _ranks(tags)
     best: tuple[int, Artifact] | None = None
     for wheel in wheels:
         ranks = [rank[tag] for tag in wheel.wheel_tags() if tag in rank]
         if ranks and (best is None or min(ranks) < best[0]):
             best = (min(ranks), wheel)
     return best[1] if best else None
+
+
+# The ranks of the last tuple of tags seen: a lockfile's packages are all
+# ranked against the same probe's ~1,000 tags, whose hashes are Python calls.
+_last_ranks: list[tuple[tuple[Tag, ...], dict[Tag, int]]] = []
+
+
+def _ranks(tags: Sequence[Tag]) -> dict[Tag, int]:
+    """Each tag's index in ``tags`` (the last, for a tag listed twice)."""
+    if _last_ranks and _last_ranks[0][0] is tags:
+        return _last_ranks[0][1]
+    rank = {tag: index for index, tag in enumerate(tags)}
+    if isinstance(tags, tuple):  # cannot change: kept for the next call
+        _last_ranks[:] = [(tags, rank)]
+    return rank
 
 
 def from_direct_url(

@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,11 +32,13 @@ from tests.support.tools import (
 from tests.test_check_broken import throwaway_base_python
 from tests.test_fix import assert_healthy, assert_in_sync
 from venv_doctor.apply.wheelsource import wheel_getter
+from venv_doctor.commands import check as check_command
 from venv_doctor.commands.check import Checked, LockOptions, run_check
 from venv_doctor.commands.fix import FixOptions, run_fix
 from venv_doctor.read.digest_cache import RACY_NS, DigestCache
 from venv_doctor.read.journal import read_journals, touched_paths
-from venv_doctor.read.layout import read_layout
+from venv_doctor.read.layout import VenvLayout, read_layout
+from venv_doctor.read.probe import PendingProbe, start_probe
 from venv_doctor.read.refresh import reread
 from venv_doctor.read.snapshot import Snapshot
 
@@ -91,6 +94,7 @@ def fix_and_compare(
     options: FixOptions | None = None,
     patched: bool = True,
     settled: bool = False,
+    monkeypatch: pytest.MonkeyPatch | None = None,
 ) -> Checked:
     """Run ``fix`` on ``venv``, then a full check; their snapshots and findings must agree.
 
@@ -99,12 +103,24 @@ def fix_and_compare(
     first until every file is older than the digest cache's racy window, so
     that the check before keeps their digests and the check after must drop
     those of the files the fix replaced.  Returns the check after.
+
+    With ``monkeypatch``, the venv's interpreter must have run once for the
+    fix (its check after takes over the probe of its check before), twice
+    for one that re-pointed the venv.
     """
     if settled:
         time.sleep(RACY_NS / 1e9 + 0.2)
     environ = tools.environ | {"VENV_DOCTOR_CACHE_DIR": str(tmp_path / "vd-cache")}
     where = cwd or venv.parent
     heard: list[Checked] = []
+    probed: list[Path] = []
+    if monkeypatch is not None:
+
+        def counted(layout: VenvLayout, **kwargs: Any) -> PendingProbe:
+            probed.append(layout.interpreter)
+            return start_probe(layout, **kwargs)
+
+        monkeypatch.setattr(check_command, "start_probe", counted)
     run_fix(
         read_layout(venv),
         lock=LockOptions(),
@@ -116,6 +132,9 @@ def fix_and_compare(
     )
     assert len(heard) == 2, "the fix changed nothing"
     before, after = heard
+    if monkeypatch is not None:
+        assert len(probed) == (1 if patched else 2), probed
+        monkeypatch.undo()
     full = run_check(
         read_layout(venv),
         quick=False,
@@ -147,12 +166,14 @@ def fix_and_compare(
     return after
 
 
-def test_a_deleted_file_is_put_back(tools: Tools, tmp_path: Path) -> None:
+def test_a_deleted_file_is_put_back(
+    tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = tmp_path / "proj"
     venv = tools.uv_project(project, ["rufflike", "polarslike"], link_mode="hardlink")
     (site_packages(venv) / "polarslike" / "__init__.py").unlink()
 
-    after = fix_and_compare(tools, venv, tmp_path, settled=True)
+    after = fix_and_compare(tools, venv, tmp_path, settled=True, monkeypatch=monkeypatch)
     assert not any(finding.fails for finding in after.result.findings)
     assert_in_sync(tools, project)
 
@@ -240,7 +261,9 @@ def test_two_metadata_folders_of_one_package_become_one(
     assert_healthy(venv)
 
 
-def test_a_repointed_venv_is_read_whole(tools: Tools, tmp_path: Path) -> None:
+def test_a_repointed_venv_is_read_whole(
+    tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     python = throwaway_base_python(tmp_path / "base")
     venv = tools.make_uv_venv(tmp_path / "venv", python=python)
     tools.uv_pip_install(venv, "rufflike")
@@ -253,6 +276,7 @@ def test_a_repointed_venv_is_read_whole(tools: Tools, tmp_path: Path) -> None:
         tmp_path,
         options=FixOptions(python=Path(BASE_PYTHON), cache=True),
         patched=False,
+        monkeypatch=monkeypatch,
     )
     assert_healthy(venv)
     assert os.path.realpath(venv / "bin" / "python") == os.path.realpath(BASE_PYTHON)

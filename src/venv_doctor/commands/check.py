@@ -28,7 +28,7 @@ from venv_doctor.report.model import CheckResult
 if TYPE_CHECKING:
     # The lockfile readers (packaging.pylock, packaging.markers, TOML) are
     # imported only when there is a lockfile to read.
-    from venv_doctor.lockfiles import Selection, WantedSet
+    from venv_doctor.lockfiles import OpenedLockfile, Selection, WantedSet
     from venv_doctor.read.digest_cache import DigestCache
 
 
@@ -218,6 +218,25 @@ def _read(
     ), digests
 
 
+class _Answered:
+    """A probe already made, in the place of one running (``PendingProbe``)."""
+
+    def __init__(self, probe: Probe) -> None:
+        self._probe = probe
+
+    def result(self) -> Probe:
+        return self._probe
+
+    def cancel(self) -> None:
+        """Nothing runs."""
+
+
+def _open_lockfile(lockfile: Path, lock: LockOptions) -> OpenedLockfile:
+    from venv_doctor.lockfiles import Selection, open_lockfile
+
+    return open_lockfile(lockfile, lock.selection or Selection())
+
+
 def run_check(
     layout: VenvLayout,
     *,
@@ -235,6 +254,7 @@ def run_check(
     cache: bool = False,
     wanted: WantedSet | None = None,
     next_step: bool = True,
+    probe: Probe | None = None,
 ) -> Checked:
     """Check one venv and return its findings, filtered as asked.
 
@@ -245,7 +265,9 @@ def run_check(
     ``touched`` too (every venv path a change made since has touched, under
     the lock held since ``earlier``), only those are read again
     (``read.refresh``), and ``kept``, the digest cache of the check of
-    ``earlier`` (``Checked.digests``), is updated for them.
+    ``earlier`` (``Checked.digests``), is updated for them.  A ``probe``
+    given (the check before a change that did not touch the interpreter) is
+    taken instead of running the interpreter again.
     """
     selected = parse_code_list(select)
     ignored = parse_code_list(ignore)
@@ -254,16 +276,12 @@ def run_check(
     managed = read_managed(layout.root, environ)
     # The one time the target's interpreter runs (markers and tags): it starts
     # now and answers while the venv is read.
-    pending = start_probe(layout)
+    pending = start_probe(layout) if probe is None else _Answered(probe)
     try:
         with _no_cycle_collection():
-            if lockfile is not None:
-                from venv_doctor.lockfiles import Selection, load_wanted
-
-                # Read before the venv: a lockfile that cannot be read stops the check.
-                wanted = load_wanted(
-                    lockfile, probe=pending.result(), selection=lock.selection or Selection()
-                )
+            # Read before the venv: a lockfile that cannot be read stops the
+            # check.  What it selects for this venv is known once the probe answers.
+            opened = _open_lockfile(lockfile, lock) if lockfile is not None else None
             digests = None
             if cache and not quick:
                 from venv_doctor.read.digest_cache import DigestCache
@@ -282,6 +300,7 @@ def run_check(
             )
             try:
                 probe = pending.result()
+                wanted = opened.select(probe) if opened is not None else wanted
                 # What needs no digest is found while helper threads hash.
                 later = _beside_the_files(
                     layout,

@@ -196,6 +196,8 @@ def run_fix(
             cache=options.cache,
             wanted=None if repointed else wanted,
             next_step=False,
+            # The same interpreter unless the plan re-pointed the venv.
+            probe=None if repointed else checked.probe,
         )
         hear(after)
         return FixResult(

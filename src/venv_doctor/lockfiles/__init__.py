@@ -2,11 +2,13 @@
 
 ``find_lockfile(project_dir)`` picks the file a project uses;
 ``load_wanted(path, probe=..., selection=...)`` reads it and selects what
-belongs in the probed venv.  The format is chosen by file name.
+belongs in the probed venv (``open_lockfile`` does it in two steps, the
+first before the probe has answered).  The format is chosen by file name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from venv_doctor.read.probe import Probe
 
 __all__ = [
     "Artifact",
+    "OpenedLockfile",
     "Selection",
     "Source",
     "WantedDist",
@@ -28,6 +31,7 @@ __all__ = [
     "find_lockfile",
     "load_wanted",
     "lockfile_kind",
+    "open_lockfile",
 ]
 
 
@@ -95,11 +99,36 @@ def _local_name(folder: Path) -> tuple[str, str | None] | None:
 def load_wanted(path: Path, *, probe: Probe, selection: Selection) -> WantedSet:
     """Read the lockfile at ``path`` and select what belongs in the probed venv.
 
+    ``open_lockfile(path, selection).select(probe)``: see there.
+    """
+    return open_lockfile(path, selection).select(probe)
+
+
+class OpenedLockfile:
+    """A lockfile read and parsed, waiting for the probe to select what belongs in the venv."""
+
+    def __init__(self, path: Path, select: Callable[[Probe], WantedSet]) -> None:
+        self.path = path
+        self._select = select
+
+    def select(self, probe: Probe) -> WantedSet:
+        """What belongs in the venv ``probe`` describes (its markers and tags)."""
+        return self._select(probe)
+
+
+def open_lockfile(path: Path, selection: Selection) -> OpenedLockfile:
+    """Read and parse the lockfile at ``path``; selecting needs the target's probe.
+
+    A caller reads the lockfile before the venv (a file that cannot be read
+    stops the work before it starts) and selects once the probe has
+    answered, which the target's interpreter does while the venv is read.
+
     For a uv.lock, ``tool.uv.default-groups`` is read from the pyproject.toml
     beside it.  Raises ``LockfileError`` (exit 2) for a file that cannot be
-    read or understood, naming the file and the line or field, and
-    ``UsageError`` for a selection that names unknown packages, extras or
-    groups.
+    read or understood, naming the file and the line or field; ``select``
+    raises ``UsageError`` for a selection that names unknown packages, extras
+    or groups.  (A requirements file is parsed as it is selected: its markers
+    are evaluated as each line is read.)
     """
     kind = lockfile_kind(path)
     text = _read(path)
@@ -107,12 +136,22 @@ def load_wanted(path: Path, *, probe: Probe, selection: Selection) -> WantedSet:
         lock = parse_uv_lock(text, path=path)
         pyproject = _pyproject(path.parent)
         defaults = parse_default_groups(pyproject) if pyproject is not None else None
-        return select_uv_lock(lock, probe=probe, selection=selection, default_groups=defaults)
+        return OpenedLockfile(
+            path,
+            lambda probe: select_uv_lock(
+                lock, probe=probe, selection=selection, default_groups=defaults
+            ),
+        )
     if kind == "pylock":
         # Imported here: packaging.pylock costs most of the readers' import time.
         from venv_doctor.lockfiles.pylock import parse_pylock, select_pylock
 
-        return select_pylock(
-            parse_pylock(text, path=path), path=path, probe=probe, selection=selection
+        parsed = parse_pylock(text, path=path)
+        return OpenedLockfile(
+            path,
+            lambda probe: select_pylock(parsed, path=path, probe=probe, selection=selection),
         )
-    return parse_requirements(text, path=path, probe=probe, local_name=_local_name)
+    return OpenedLockfile(
+        path,
+        lambda probe: parse_requirements(text, path=path, probe=probe, local_name=_local_name),
+    )

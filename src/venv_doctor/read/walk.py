@@ -356,16 +356,23 @@ def _keys(snapshot: Snapshot, rels: Iterable[str]) -> Iterator[Key]:
             yield (entry.dev, entry.ino, entry.size, stamp[0], stamp[1])
 
 
-def _not_cached(root: str, jobs: list[Job], cached: Mapping[Key, Value]) -> list[Job]:
-    """The big files among ``jobs`` whose digest the cache may not have, to hash early.
+# With a digest cache, only files this big are looked up before the walk: on
+# the benchmark venv 416 of the 1,645 big files, 71% of their bytes.
+_EARLY_IF_CACHED = 256 * 1024
 
-    An ``lstat`` each (a few thousand big files in a big venv): a venv that
-    changed since its last check hashes them from the start, one that did not
-    hashes none of them.  A link or a file that cannot be ``stat``-ed is left
-    to the check.
+
+def _not_cached(root: str, jobs: list[Job], cached: Mapping[Key, Value]) -> list[Job]:
+    """The biggest files among ``jobs`` whose digest the cache may not have, to hash early.
+
+    An ``lstat`` each: a venv that changed since its last check hashes them
+    from the start, one that did not hashes none of them.  The other big
+    files are left to the check (their ``stat`` then finds them in the
+    cache, or not), as are a link and a file that cannot be ``stat``-ed.
     """
     wanted = []
     for job in jobs:
+        if job[2] < _EARLY_IF_CACHED:
+            continue
         try:
             st = os.lstat(f"{root}/{job[0]}")
         except OSError:

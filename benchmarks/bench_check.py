@@ -292,6 +292,14 @@ def ratio_row(label: str, num: Bench | None, den: Bench, goal: float) -> list[st
     return [label, f"{ratio:.2f}x", f"<= {goal:.2f}x", "PASS" if ratio <= goal else "FAIL"]
 
 
+def floor_row(label: str, floor: Bench | None, den: Bench, goal: float) -> list[str] | None:
+    """A floor's ratio beside the goal it bounds: not judged, it tells whether the goal can hold."""
+    if floor is None:
+        return None
+    ratio = floor.median / den.median
+    return [label, f"{ratio:.2f}x", f"<= {goal:.2f}x", "below" if ratio <= goal else "above"]
+
+
 def print_table(rows: list[list[str]], header: list[str]) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, ["-" * w for w in widths], *rows]:
@@ -310,8 +318,14 @@ def report(
     sha: Bench,
     full: Bench | None,
     warm: Bench | None = None,
+    floors: tuple[Bench, Bench] | None = None,
 ) -> list[list[str]]:
-    """Print the timings and the goals; return the goal rows."""
+    """Print the timings and the goals; return the goal rows.
+
+    With ``floors`` (``floor_cmd.py quick`` and ``full``), their ratios to
+    the same baselines follow, under the goals: "above" says that plain
+    Python cannot meet the goal on this machine.
+    """
     print()
     print_table(
         [
@@ -342,6 +356,16 @@ def report(
     if warm is not None and quick is not None:
         goal_rows.insert(2, ratio_row("check after check / check --quick", warm, quick, GOAL_WARM))
     print_table(goal_rows, ["goal (median wall time)", "measured", "goal", "result"])
+    if floors is not None:
+        rows = [
+            floor_row("floor quick pass / pip check", floors[0], pip_check, GOAL_QUICK),
+            floor_row("floor first check / xargs -P2 sha256sum", floors[1], sha, GOAL_FULL),
+        ]
+        print()
+        print_table(
+            [row for row in rows if row is not None],
+            ["floor (floor_cmd.py, median)", "measured", "goal", "floor is"],
+        )
     return goal_rows
 
 
@@ -401,7 +425,16 @@ def venv_doctor_benches(vd: list[str], venv: Path) -> tuple[Bench, Bench, Bench 
     return quick, full, warm
 
 
-def main(argv: list[str] | None = None) -> int:
+def floor_benches(venv: Path) -> tuple[Bench, Bench]:
+    """``floor_cmd.py quick`` and ``full``: the least a check must do, in plain Python."""
+    floor = [sys.executable, "-I", str(HERE / "floor_cmd.py")]
+    return (
+        Bench("floor: quick pass (plain Python)", [*floor, "quick", str(venv)]),
+        Bench("floor: first check (plain Python)", [*floor, "full", str(venv)]),
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         description="Time venv-doctor check against pip check and xargs -P2 sha256sum."
     )
@@ -449,6 +482,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--rebuild", action="store_true", help="rebuild the venv first")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    ap.add_argument(
+        "--floors",
+        action="store_true",
+        help="also time floor_cmd.py (the least a check must do, in plain Python), same rounds",
+    )
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = _parser()
     args = ap.parse_args(argv)
     args.venv_given = args.venv is not None
     args.venv = (args.venv or DEFAULT_VENV).expanduser().absolute()
@@ -490,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
         benches = [pip_check, quick, sha, full, *([warm] if warm else [])]
         print(f"venv-doctor: {shlex.join(vd)}")
 
+    floors = floor_benches(venv) if args.floors else None
+    benches += floors or ()
     print(f"\nwarm-up, then {args.rounds} rounds ...", flush=True)
     for b in benches:
         b.run()
@@ -501,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     for b in benches:
         b.run(measure_rss=True)
 
-    goal_rows = report(benches, pip_check, quick, sha, full, warm)
+    goal_rows = report(benches, pip_check, quick, sha, full, warm, floors)
     if args.json:
         write_json(args.json, venv, counts, args.rounds, benches, goal_rows)
     return 1 if any(r[3] == "FAIL" for r in goal_rows) else 0

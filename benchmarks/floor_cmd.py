@@ -25,13 +25,8 @@ check does at least this, so the time it takes is a floor for
 
 from __future__ import annotations
 
-import base64
-import csv
-import hashlib
-import io
 import os
 import sys
-import threading
 from collections.abc import Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -41,8 +36,15 @@ from packaging.version import InvalidVersion, Version
 BIG = 65536
 
 
+# Modules only some runs need are imported where they are used: a floor
+# imports nothing it can do without.
+
+
 def _rows(text: str) -> Iterable[list[str]]:
     if '"' in text:
+        import csv
+        import io
+
         return csv.reader(io.StringIO(text))
     return (line.rsplit(",", 2) for line in text.splitlines())
 
@@ -107,6 +109,8 @@ def _walk(root: str, tops: list[str]) -> set[str]:
 
 
 def _digest(root_fd: int, rel: str, size: int) -> bytes:
+    import hashlib
+
     fd = os.open(rel, os.O_RDONLY, dir_fd=root_fd)
     try:
         if size < BIG:
@@ -117,13 +121,15 @@ def _digest(root_fd: int, rel: str, size: int) -> bytes:
         os.close(fd)
 
 
-class _Helper(threading.Thread):
-    """Hashes big files, biggest first, until none is left."""
+class _Helper:
+    """Hashes big files, biggest first, until none is left (on a thread, and on the main one)."""
 
     def __init__(self, root_fd: int, big: list[tuple[int, str, bytes]]) -> None:
-        super().__init__()
+        import threading
+
         self.root_fd, self.big, self.bad = root_fd, big, 0
         self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.run)
 
     def take(self) -> tuple[int, str, bytes] | None:
         with self.lock:
@@ -176,7 +182,7 @@ def main(mode: str, venv: str) -> int:
         # The helper needs the GIL a moment after each buffer it hashes: the
         # default switch interval (5 ms) would keep it waiting that long.
         sys.setswitchinterval(0.0001)
-        helper.start()
+        helper.thread.start()
     walked = _walk(root, [site, "bin"])
     broken = broken_requirements(metadata)
     wrong = 0
@@ -195,7 +201,7 @@ def main(mode: str, venv: str) -> int:
         wrong += _digest(root_fd, rel, size) != _decoded(digest)
     if helper is not None:
         helper.run()  # the big files left
-        helper.join()
+        helper.thread.join()
         wrong += helper.bad
     orphans = walked.difference(rel for rel, _, _ in listed)
     print(len(listed), wrong, len(orphans), broken)
@@ -204,6 +210,8 @@ def main(mode: str, venv: str) -> int:
 
 
 def _decoded(digest: str) -> bytes:
+    import base64
+
     value = digest[7:]
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 

@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from venv_doctor.errors import LockfileError
-from venv_doctor.lockfiles.requirements import local_project_name, parse_requirements
 from venv_doctor.lockfiles.selection import Selection
-from venv_doctor.lockfiles.toml import loads_toml
-from venv_doctor.lockfiles.uv_lock import parse_uv_lock
-from venv_doctor.lockfiles.uv_select import parse_default_groups, select_uv_lock
 from venv_doctor.lockfiles.wanted import Artifact, Source, WantedDist, WantedSet
 from venv_doctor.read.probe import Probe
+
+# The readers themselves are imported by the functions that read: a check
+# without a lockfile imports ``wanted`` (through this package) but no reader.
 
 __all__ = [
     "Artifact",
@@ -82,6 +81,8 @@ def _read(path: Path) -> str:
 
 
 def _pyproject(folder: Path) -> dict[str, Any] | None:
+    from venv_doctor.lockfiles.toml import loads_toml
+
     candidate = folder / "pyproject.toml"
     if not candidate.is_file():
         return None
@@ -89,6 +90,8 @@ def _pyproject(folder: Path) -> dict[str, Any] | None:
 
 
 def _local_name(folder: Path) -> tuple[str, str | None] | None:
+    from venv_doctor.lockfiles.requirements import local_project_name
+
     try:
         pyproject = _pyproject(folder)
     except LockfileError:
@@ -133,6 +136,9 @@ def open_lockfile(path: Path, selection: Selection) -> OpenedLockfile:
     kind = lockfile_kind(path)
     text = _read(path)
     if kind == "uv.lock":
+        from venv_doctor.lockfiles.uv_lock import parse_uv_lock
+        from venv_doctor.lockfiles.uv_select import parse_default_groups, select_uv_lock
+
         lock = parse_uv_lock(text, path=path)
         pyproject = _pyproject(path.parent)
         defaults = parse_default_groups(pyproject) if pyproject is not None else None
@@ -151,6 +157,8 @@ def open_lockfile(path: Path, selection: Selection) -> OpenedLockfile:
             path,
             lambda probe: select_pylock(parsed, path=path, probe=probe, selection=selection),
         )
+    from venv_doctor.lockfiles.requirements import parse_requirements
+
     return OpenedLockfile(
         path,
         lambda probe: parse_requirements(text, path=path, probe=probe, local_name=_local_name),

@@ -12,7 +12,6 @@ files that no RECORD lists.  Only read here, never changed.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 
@@ -26,6 +25,8 @@ def temp_dir(environ: Mapping[str, str]) -> str:
     for name in ("TMPDIR", "TEMP", "TMP"):
         if environ.get(name):
             return environ[name]
+    import tempfile  # its 4 ms of imports, only when no variable says it
+
     return tempfile.gettempdir()
 
 

@@ -115,15 +115,18 @@ def read_venv(
         early = hasher if earlier is None else None
         dists, owned, stashed = _read_records(layout, early, cached)
         folded = False
+        listed: list[tuple[str, list[str]]] = []  # each site-packages and the names in it
         for site in layout.site_packages:
             top = walk(str(site), layout.relative(site), tree, unreadable, inside, temps)
+            listed.append((layout.relative(site), top))
             folded = folded or case_insensitive(str(site), top)
         if folded:
             # Windows, macOS, a casefold ext4: RECORD rows take the disk's spelling.
             owned = match_case(owned, tree)
         scripts_rel = layout.relative(layout.scripts)
+        script_names: list[str] = []
         if os.path.isdir(layout.scripts):
-            walk(str(layout.scripts), scripts_rel, tree, unreadable, inside, temps)
+            script_names = walk(str(layout.scripts), scripts_rel, tree, unreadable, inside, temps)
         for dist in dists:
             unreadable.extend(dist.unreadable)
         reused: dict[str, str] = {}
@@ -139,6 +142,7 @@ def read_venv(
         )
         # Read while the helpers hash; their unreadable files are listed last.
         later: list[Unreadable] = []
+        scripts = _in_folders(tree, [(scripts_rel, script_names)])
         snapshot = Snapshot(
             layout=layout,
             hashed=hashes,
@@ -147,8 +151,8 @@ def read_venv(
             tree=tree,
             hashes={},
             escaped=frozenset(escaped),
-            shebangs=read_shebangs(layout, tree, scripts_rel, later),
-            editables=tuple(editable_pointers(layout, dists, tree, later)),
+            shebangs=read_shebangs(layout, scripts, scripts_rel, later),
+            editables=tuple(editable_pointers(layout, dists, _in_folders(tree, listed), later)),
             interpreter=interpreter_facts(layout),
             cache=cache_links(
                 dists,
@@ -161,7 +165,7 @@ def read_venv(
             ),
             unreadable=(),
             interrupted=interrupted(layout),
-            activations=read_activations(layout, tree, scripts_rel, later),
+            activations=read_activations(layout, scripts, scripts_rel, later),
             flagless=flagless_digests(layout, owned.values(), tree, scripts_rel),
             stamps=stamped or {},
             stamped_at=started if stamped is not None else 0,
@@ -173,6 +177,20 @@ def read_venv(
             hasher.stop()
         raise
     return Reading(snapshot, hasher, unreadable, later, earlier, digests, reused)
+
+
+def _in_folders(tree: dict[str, Entry], listed: list[tuple[str, list[str]]]) -> Mapping[str, Entry]:
+    """The entries of ``tree`` directly in the folders the walk listed, with the names it saw.
+
+    What site-packages or the scripts folder holds, for the readers that
+    look only there, in the tree's order, without a pass over every entry of
+    the venv.  When a folder has no names (empty, or it could not be
+    listed), the whole tree.
+    """
+    if not listed or not all(names for _, names in listed):
+        return tree
+    rels = (f"{folder}/{name}" for folder, names in listed for name in names)
+    return {rel: tree[rel] for rel in rels if rel in tree}
 
 
 class Reading:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from venv_doctor.commands.config import load_settings
 from venv_doctor.diagnose.blind import without_guesses
 from venv_doctor.diagnose.findings import Finding, filter_findings, parse_code_list, sort_key
+from venv_doctor.diagnose.index import Index
 from venv_doctor.diagnose.interpreter import changed, foreign_builds, repoints
 from venv_doctor.diagnose.leftovers import with_lock
 from venv_doctor.diagnose.run import Diagnosis
@@ -56,6 +57,8 @@ class Checked:
     managed: ManagedVenv | None = None  # a uv tool's or pipx's venv, and what it was made from
     # The digest cache as this check left it (a check after a change updates it).
     digests: DigestCache | None = None
+    # The checks' lookups over ``snapshot``, which a plan made from it takes over.
+    index: Index | None = None
 
 
 def locate(
@@ -103,7 +106,7 @@ def _fails(findings: Sequence[Finding]) -> bool:
 
 
 def _repair(
-    snapshot: Snapshot, findings: Sequence[Finding], wanted: WantedSet | None
+    snapshot: Snapshot, findings: Sequence[Finding], wanted: WantedSet | None, index: Index
 ) -> tuple[str, int]:
     """What ``fix`` would do about ``findings``, so that the next command shown acts.
 
@@ -117,9 +120,10 @@ def _repair(
     from venv_doctor.plan.make import make_plan
 
     keep = preserved_packages(snapshot.layout.cfg) if wanted is not None else frozenset()
-    if not make_plan(snapshot, findings, wanted, PlanOptions(keep=keep)).empty:
+    if not make_plan(snapshot, findings, wanted, PlanOptions(keep=keep), index=index).empty:
         return "fix", 0
-    purge = make_plan(snapshot, findings, wanted, PlanOptions(purge_orphans=True, keep=keep))
+    purging = PlanOptions(purge_orphans=True, keep=keep)
+    purge = make_plan(snapshot, findings, wanted, purging, index=index)
     if not purge.empty:
         return "purge", len(purge.actions)
     return "none", 0
@@ -348,7 +352,7 @@ def run_check(
         )
     repair, purged = "fix", 0
     if next_step and _fails(findings):
-        repair, purged = _repair(snapshot, findings, wanted)
+        repair, purged = _repair(snapshot, findings, wanted, diagnosis.index)
     result = CheckResult(
         repair=repair,
         purged=purged,
@@ -372,4 +376,5 @@ def run_check(
         result=result,
         managed=managed,
         digests=digests,
+        index=diagnosis.index,
     )

@@ -235,7 +235,7 @@ def _plan(
         keep=keep,
     )
     findings = checked.result.findings
-    plan = make_plan(checked.snapshot, findings, wanted, plan_options)
+    plan = make_plan(checked.snapshot, findings, wanted, plan_options, index=checked.index)
     if not needs_wheel_contents(plan):
         return plan, None
     installs = [action for action in plan.actions if isinstance(action, InstallDist)]
@@ -248,7 +248,9 @@ def _plan(
     from venv_doctor.apply.destination import site_folders
 
     into = {package: site_folders(path) for package, path in wheels.items()}
-    plan = make_plan(checked.snapshot, findings, wanted, plan_options, installs_into=into)
+    plan = make_plan(
+        checked.snapshot, findings, wanted, plan_options, installs_into=into, index=checked.index
+    )
     if options.purge_orphans:
         plan = _spare(plan, checked.snapshot, wheels, layout)
     return plan, wheels

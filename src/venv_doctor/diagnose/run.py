@@ -52,6 +52,11 @@ class Diagnosis:
             check: check(unhashed, self._index) for check in CHECKS if check in WITHOUT_DIGESTS
         }
 
+    @property
+    def index(self) -> Index:
+        """The lookups the checks shared: the same for the complete snapshot (``finish``)."""
+        return self._index
+
     def finish(self, snapshot: Snapshot) -> list[Finding]:
         """Every finding, worst first; ``snapshot`` is the complete one, with its digests."""
         found: list[Finding] = []

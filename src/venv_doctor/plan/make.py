@@ -87,12 +87,14 @@ def make_plan(
     options: PlanOptions,
     *,
     installs_into: Mapping[str, frozenset[str]] | None = None,
+    index: Index | None = None,
 ) -> Plan:
     """Turn ``findings`` about ``snapshot`` into an ordered plan.
 
     ``installs_into``: package -> the folders its wheel installs into (``remnants``).
+    ``index``: the lookups the check that found ``findings`` built over ``snapshot``.
     """
-    index = Index.build(snapshot)
+    index = index or Index.build(snapshot)
     damaged = _damaged(findings, index)
     notes: list[str] = []
     pairs = move_pairs(snapshot, findings, notes)

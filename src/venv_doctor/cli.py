@@ -96,7 +96,7 @@ def check(ctx: click.Context, /, **params: Any) -> None:
             lock=lock,
             environ=os.environ,
             cwd=cwd,
-            progress=RichHashProgress(_console(stderr=True)) if show_progress else None,
+            progress=RichHashProgress(_console(stderr=True, rich=True)) if show_progress else None,
             cache=not params["no_cache"],
         )
         result = checked.result
@@ -375,7 +375,8 @@ def scan(ctx: click.Context, /, **params: Any) -> None:
             return EXIT_FINDINGS if failed else EXIT_OK
         from venv_doctor.report.scan import render_table
 
-        return EXIT_FINDINGS if render_table(rows, _console(), _console(stderr=True)) else EXIT_OK
+        table = render_table(rows, _console(rich=True), _console(stderr=True, rich=True))
+        return EXIT_FINDINGS if table else EXIT_OK
 
     _exit(ctx, work)
 
@@ -404,19 +405,37 @@ def explain(ctx: click.Context, code: str | None) -> None:
 _COLOR = "auto"
 
 
-def _console(stderr: bool = False) -> Any:
+def _console(stderr: bool = False, *, rich: bool = False) -> Any:
+    """The console a report prints on: rich's, or where rich would style nothing (a file
+    or a pipe) the same text without importing rich, unless ``rich`` (tables, progress)."""
+    from venv_doctor.report.plain import plain_console
+
+    stream = sys.stderr if stderr else sys.stdout
+    if rich:
+        return _rich_console(stream, stderr=stderr)
+    return plain_console(stream, _COLOR, lambda: _rich_console(stream, stderr=stderr))
+
+
+def _rich_console(stream: Any, *, stderr: bool) -> Any:
     from rich.console import Console
 
     # Into a file or a pipe (a CI log, grep), a line is not broken at 80 columns.
-    stream = sys.stderr if stderr else sys.stdout
+    # No emoji codes: ":name:" in a path or a message is text.
     soft_wrap = not stream.isatty()
     if _COLOR == "never" or (_COLOR == "auto" and os.environ.get("NO_COLOR")):
         return Console(
-            stderr=stderr, highlight=False, no_color=True, color_system=None, soft_wrap=soft_wrap
+            stderr=stderr,
+            highlight=False,
+            emoji=False,
+            no_color=True,
+            color_system=None,
+            soft_wrap=soft_wrap,
         )
     if _COLOR == "always":
-        return Console(stderr=stderr, highlight=False, force_terminal=True, soft_wrap=soft_wrap)
-    return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
+        return Console(
+            stderr=stderr, highlight=False, emoji=False, force_terminal=True, soft_wrap=soft_wrap
+        )
+    return Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=soft_wrap)
 
 
 _EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool a pipe closed on

@@ -15,6 +15,7 @@ from venv_doctor.plan.actions import (
     RewriteFile,
 )
 from venv_doctor.report.json import SCHEMA_VERSION, check_dict, dumps, finding_dict
+from venv_doctor.report.plain import escape
 from venv_doctor.report.printable import shown
 from venv_doctor.words import counted
 
@@ -126,8 +127,6 @@ def fix_json(result: FixResult, *, dry_run: bool) -> str:
 
 
 def render_plan(plan: Plan, console: Console, *, dry_run: bool) -> None:
-    from rich.markup import escape
-
     if plan.empty:
         console.print("Nothing to do.")
     else:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from venv_doctor.diagnose.findings import Finding, Severity
 from venv_doctor.report.model import CheckResult
 from venv_doctor.report.nextstep import next_command
+from venv_doctor.report.plain import escape
 from venv_doctor.report.printable import shown
 from venv_doctor.words import counted
 
@@ -30,8 +31,6 @@ def render(
     made in hardlink mode, are folded into one line unless ``detail`` is asked
     for (``-v``, or ``--select cache-hardlink``).
     """
-    from rich.markup import escape
-
     mode = "quick check (sizes only)" if result.quick else "full check"
     if not result.quick and result.reused:
         mode += (
@@ -72,8 +71,6 @@ def render(
 
 def _render_findings(findings: list[Finding], console: Console) -> None:
     """The findings grouped by package, then by code, each code's hint once."""
-    from rich.markup import escape
-
     groups: dict[str | None, list[Finding]] = defaultdict(list)
     for finding in findings:
         groups[finding.package].append(finding)
@@ -118,8 +115,6 @@ def _folded_line(folded: list[Finding]) -> str | None:
 
 
 def _next_line(result: CheckResult) -> str:
-    from rich.markup import escape
-
     command = next_command(result, os.getcwd())
     if command is None and result.repair == "none":
         return "Next: fix cannot repair these; the hints above say what to do."

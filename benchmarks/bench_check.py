@@ -318,11 +318,11 @@ def report(
     sha: Bench,
     full: Bench | None,
     warm: Bench | None = None,
-    floors: tuple[Bench, Bench] | None = None,
+    floors: tuple[Bench, Bench, Bench] | None = None,
 ) -> list[list[str]]:
     """Print the timings and the goals; return the goal rows.
 
-    With ``floors`` (``floor_cmd.py quick`` and ``full``), their ratios to
+    With ``floors`` (``floor_cmd.py quick``, with ``--fork``, and ``full``), their ratios to
     the same baselines follow, under the goals: "above" says that plain
     Python cannot meet the goal on this machine.
     """
@@ -359,7 +359,8 @@ def report(
     if floors is not None:
         rows = [
             floor_row("floor quick pass / pip check", floors[0], pip_check, GOAL_QUICK),
-            floor_row("floor first check / xargs -P2 sha256sum", floors[1], sha, GOAL_FULL),
+            floor_row("floor quick, walk forked / pip check", floors[1], pip_check, GOAL_QUICK),
+            floor_row("floor first check / xargs -P2 sha256sum", floors[2], sha, GOAL_FULL),
         ]
         print()
         print_table(
@@ -425,11 +426,12 @@ def venv_doctor_benches(vd: list[str], venv: Path) -> tuple[Bench, Bench, Bench 
     return quick, full, warm
 
 
-def floor_benches(venv: Path) -> tuple[Bench, Bench]:
-    """``floor_cmd.py quick`` and ``full``: the least a check must do, in plain Python."""
+def floor_benches(venv: Path) -> tuple[Bench, Bench, Bench]:
+    """``floor_cmd.py quick`` (alone, and with a child process walking) and ``full``."""
     floor = [sys.executable, "-I", str(HERE / "floor_cmd.py")]
     return (
         Bench("floor: quick pass (plain Python)", [*floor, "quick", str(venv)]),
+        Bench("floor: quick pass, walk forked", [*floor, "quick", str(venv), "--fork"]),
         Bench("floor: first check (plain Python)", [*floor, "full", str(venv)]),
     )
 

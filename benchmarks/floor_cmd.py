@@ -2,6 +2,7 @@
 
     python benchmarks/floor_cmd.py quick VENV    # what check --quick must do at least
     python benchmarks/floor_cmd.py full VENV     # the same, and hash every listed file
+    python benchmarks/floor_cmd.py quick VENV --fork   # a child process walks meanwhile
 
 A fresh interpreter, the standard library and ``packaging`` only (no click, no
 rich, no venv-doctor), the cheapest way ``floor.py`` found for each step:
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -165,11 +166,35 @@ def _read(root: str, site: str) -> tuple[list[str], list[tuple[str, str, str]]]:
     return metadata, listed
 
 
-def main(mode: str, venv: str) -> int:
+def _walk_forked(root: str, tops: list[str]) -> Callable[[], set[str]]:
+    """``_walk`` in a child process, started now; the returned function waits for its names."""
+    import marshal
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: walk, send, leave
+        os.close(read_end)
+        with os.fdopen(write_end, "wb") as out:
+            out.write(marshal.dumps(list(_walk(root, tops))))
+        os._exit(0)
+    os.close(write_end)
+
+    def names() -> set[str]:
+        with os.fdopen(read_end, "rb") as got:
+            walked = set(marshal.loads(got.read()))  # noqa: S302 - our own child wrote it
+        os.waitpid(pid, 0)
+        return walked
+
+    return names
+
+
+def main(mode: str, venv: str, *, fork: bool = False) -> int:
     root = os.path.abspath(venv)
     (lib,) = (name for name in os.listdir(f"{root}/lib") if name.startswith("python"))
     site = f"lib/{lib}/site-packages"
     root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    # With fork, a child process walks (on the other core) while this one reads and stats.
+    walking = _walk_forked(root, [site, "bin"]) if fork else None
     metadata, listed = _read(root, site)
     helper = None
     if mode == "full":
@@ -183,7 +208,7 @@ def main(mode: str, venv: str) -> int:
         # default switch interval (5 ms) would keep it waiting that long.
         sys.setswitchinterval(0.0001)
         helper.thread.start()
-    walked = _walk(root, [site, "bin"])
+    walked = walking() if walking is not None else _walk(root, [site, "bin"])
     broken = broken_requirements(metadata)
     wrong = 0
     small = []
@@ -217,4 +242,4 @@ def _decoded(digest: str) -> bytes:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2], fork="--fork" in sys.argv[3:]))

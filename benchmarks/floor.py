@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_check import DEFAULT_VENV, find_site_packages
+from floor_cmd import walk_names
 
 CHUNK = 1 << 20
 
@@ -333,23 +334,6 @@ def hash_fork(
 # -- a whole --quick pass, as lean as it gets -----------------------------------
 
 
-def _walk_names(venv: str, tops: list[str]) -> set[str]:
-    """Venv-relative paths of every non-folder below ``tops``, by d_type, skipping
-    __pycache__."""
-    walked: set[str] = set()
-    stack = list(tops)
-    while stack:
-        rel = stack.pop()
-        with os.scandir(os.path.join(venv, rel)) as it:
-            for e in it:
-                child = f"{rel}/{e.name}"
-                if not e.is_dir(follow_symlinks=False):
-                    walked.add(child)
-                elif e.name != "__pycache__":
-                    stack.append(child)
-    return walked
-
-
 def _record_rows(text: str) -> Iterable[list[str]]:
     if '"' in text:
         return csv.reader(io.StringIO(text))
@@ -374,11 +358,11 @@ def quick_model(venv: str, *, fork: bool = False) -> tuple[int, int, int, int]:
         if pid == 0:
             os.close(r)
             with os.fdopen(w, "wb") as out:
-                out.write(marshal.dumps(list(_walk_names(venv, [site, "bin"]))))
+                out.write(marshal.dumps(list(walk_names(venv, [site, "bin"]))))
             os._exit(0)
         os.close(w)
     else:
-        walked = _walk_names(venv, [site, "bin"])
+        walked = walk_names(venv, [site, "bin"])
     owned: set[str] = set()
     rows = bad = 0
     root_fd = os.open(venv, os.O_RDONLY | os.O_DIRECTORY)

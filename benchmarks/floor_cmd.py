@@ -94,7 +94,7 @@ def broken_requirements(metadata: list[str]) -> int:
     return bad
 
 
-def _walk(root: str, tops: list[str]) -> set[str]:
+def walk_names(root: str, tops: list[str]) -> set[str]:
     walked: set[str] = set()
     stack = list(tops)
     while stack:
@@ -167,7 +167,7 @@ def _read(root: str, site: str) -> tuple[list[str], list[tuple[str, str, str]]]:
 
 
 def _walk_forked(root: str, tops: list[str]) -> Callable[[], set[str]]:
-    """``_walk`` in a child process, started now; the returned function waits for its names."""
+    """``walk_names`` in a child process, started now; the returned function waits for its names."""
     import marshal
 
     read_end, write_end = os.pipe()
@@ -175,7 +175,7 @@ def _walk_forked(root: str, tops: list[str]) -> Callable[[], set[str]]:
     if pid == 0:  # the child: walk, send, leave
         os.close(read_end)
         with os.fdopen(write_end, "wb") as out:
-            out.write(marshal.dumps(list(_walk(root, tops))))
+            out.write(marshal.dumps(list(walk_names(root, tops))))
         os._exit(0)
     os.close(write_end)
 
@@ -208,7 +208,7 @@ def main(mode: str, venv: str, *, fork: bool = False) -> int:
         # default switch interval (5 ms) would keep it waiting that long.
         sys.setswitchinterval(0.0001)
         helper.thread.start()
-    walked = walking() if walking is not None else _walk(root, [site, "bin"])
+    walked = walking() if walking is not None else walk_names(root, [site, "bin"])
     broken = broken_requirements(metadata)
     wrong = 0
     small = []

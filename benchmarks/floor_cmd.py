@@ -95,6 +95,7 @@ def broken_requirements(metadata: list[str]) -> int:
 
 
 def walk_names(root: str, tops: list[str]) -> set[str]:
+    """Venv-relative paths of every non-folder below ``tops``, by d_type, never in __pycache__."""
     walked: set[str] = set()
     stack = list(tops)
     while stack:

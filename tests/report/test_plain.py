@@ -73,12 +73,17 @@ def test_escaped_text_in_report_markup_prints_as_rich_prints_it(template: str, t
     assert ours == theirs
 
 
-@pytest.mark.parametrize("text", TEXTS)
-def test_unescaped_text_prints_as_rich_prints_it(text: str) -> None:
+def _markup(text: str) -> bool:
+    """Whether rich takes ``text`` as markup (a closing tag that closes nothing it rejects)."""
     try:
         _rich(io.StringIO()).print(text)
     except MarkupError:
-        pytest.skip("rich rejects this as markup: a report never prints it")
+        return False
+    return True
+
+
+@pytest.mark.parametrize("text", [text for text in TEXTS if _markup(text)])
+def test_unescaped_text_prints_as_rich_prints_it(text: str) -> None:
     ours, theirs = _both(text)
     assert ours == theirs
 

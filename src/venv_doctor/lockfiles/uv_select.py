@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.markers import Marker
+from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 
 from venv_doctor.errors import LockfileError, UsageError
@@ -27,7 +28,7 @@ from venv_doctor.lockfiles.uv_lock import (
     lock_env,
     lock_name,
 )
-from venv_doctor.lockfiles.wanted import Source, WantedDist, WantedSet, best_wheel
+from venv_doctor.lockfiles.wanted import Source, WantedDist, WantedSet, best_wheel, tag_ranks
 from venv_doctor.read.installed import NormalizedName
 from venv_doctor.read.probe import Probe
 
@@ -221,11 +222,12 @@ def select_uv_lock(
 
     dists: dict[NormalizedName, WantedDist] = {}
     notes: list[str] = []
+    ranks = tag_ranks(probe.tags)  # once for every package's wheels
     for index, install in sorted(walk.install.items()):
         package = lock.packages[index]
         if not install or package.source.kind == "virtual":
             continue
-        wanted = _wanted(package, probe, selection)
+        wanted = _wanted(package, selection, probe.tags, ranks)
         if wanted.wheel is None and wanted.sdist is None and not wanted.source.direct:
             notes.append(f"{wanted.label}: the lock has no wheel for this platform and no sdist")
         dists[package.name] = wanted
@@ -316,7 +318,9 @@ def _find_for_env(lock: UvLock, name: str, probe: Probe) -> list[int]:
     return found[:1]
 
 
-def _wanted(package: LockPackage, probe: Probe, selection: Selection) -> WantedDist:
+def _wanted(
+    package: LockPackage, selection: Selection, tags: Sequence[Tag], ranks: Mapping[Tag, int]
+) -> WantedDist:
     source = package.source
     if source.kind == "editable" and selection.no_editable:
         source = Source(kind="directory", path=source.path)
@@ -325,7 +329,7 @@ def _wanted(package: LockPackage, probe: Probe, selection: Selection) -> WantedD
         version=package.version,
         source=source,
         wheels=package.wheels,
-        wheel=best_wheel(package.wheels, probe.tags),
+        wheel=best_wheel(package.wheels, tags, ranks=ranks),
         sdist=package.sdist,
         requires_dist=package.requires_dist if _is_local(package) else None,
     )

@@ -138,30 +138,26 @@ class WantedSet:
         return self.dists.get(NormalizedName(name))
 
 
-def best_wheel(wheels: Sequence[Artifact], tags: Sequence[Tag]) -> Artifact | None:
-    """The wheel whose best tag ranks highest in ``tags`` (best first), or ``None``."""
-    rank = _ranks(tags)
+def tag_ranks(tags: Sequence[Tag]) -> dict[Tag, int]:
+    """Each tag's index in ``tags`` (the last, for a tag listed twice), for ``best_wheel``."""
+    return {tag: index for index, tag in enumerate(tags)}
+
+
+def best_wheel(
+    wheels: Sequence[Artifact], tags: Sequence[Tag], *, ranks: Mapping[Tag, int] | None = None
+) -> Artifact | None:
+    """The wheel whose best tag ranks highest in ``tags`` (best first), or ``None``.
+
+    ``ranks``: ``tag_ranks(tags)``, made once by a caller that ranks many
+    packages' wheels (a tag's hash is a Python call, a probe has ~1,000 tags).
+    """
+    rank = ranks if ranks is not None else tag_ranks(tags)
     best: tuple[int, Artifact] | None = None
     for wheel in wheels:
-        ranks = [rank[tag] for tag in wheel.wheel_tags() if tag in rank]
-        if ranks and (best is None or min(ranks) < best[0]):
-            best = (min(ranks), wheel)
+        found = [rank[tag] for tag in wheel.wheel_tags() if tag in rank]
+        if found and (best is None or min(found) < best[0]):
+            best = (min(found), wheel)
     return best[1] if best else None
-
-
-# The ranks of the last tuple of tags seen: a lockfile's packages are all
-# ranked against the same probe's ~1,000 tags, whose hashes are Python calls.
-_last_ranks: list[tuple[tuple[Tag, ...], dict[Tag, int]]] = []
-
-
-def _ranks(tags: Sequence[Tag]) -> dict[Tag, int]:
-    """Each tag's index in ``tags`` (the last, for a tag listed twice)."""
-    if _last_ranks and _last_ranks[0][0] is tags:
-        return _last_ranks[0][1]
-    rank = {tag: index for index, tag in enumerate(tags)}
-    if isinstance(tags, tuple):  # cannot change: kept for the next call
-        _last_ranks[:] = [(tags, rank)]
-    return rank
 
 
 def from_direct_url(

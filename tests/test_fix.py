@@ -148,6 +148,19 @@ def assert_healthy(venv: Path) -> None:
     assert result.failing() == []
 
 
+def fix_like_fresh_sync(
+    tools: Tools, project: Path, venv: Path, expected: dict[str, object]
+) -> FixRun:
+    """``fix --from uv.lock``: it exits 0, and the venv is healthy, in sync for uv and
+    file for file what a fresh sync of the lock gives (``expected``)."""
+    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
+    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    assert_healthy(venv)
+    assert_in_sync(tools, project)
+    assert_same_state(installed_state(venv), expected)
+    return fixed
+
+
 # -- the product card: after a failed `uv remove` --------------------------------------
 
 

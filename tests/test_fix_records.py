@@ -32,6 +32,7 @@ from tests.test_fix import (
     assert_healthy,
     assert_in_sync,
     assert_same_state,
+    fix_like_fresh_sync,
     fresh_sync_state,
     installed_state,
     run_fix,
@@ -176,11 +177,7 @@ def wheel_record(tools: Tools) -> bytes:
 
 
 def fix_and_compare(tools: Tools, project: Path, venv: Path, expected: dict[str, object]) -> str:
-    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
-    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
-    assert_healthy(venv)
-    assert_in_sync(tools, project)
-    assert_same_state(installed_state(venv), expected)
+    fixed = fix_like_fresh_sync(tools, project, venv, expected)
     for name in LAUNCHERS:
         assert tools.run(venv / "bin" / name).stdout.strip() == "datelike 1.0"
     return fixed.stdout
@@ -500,11 +497,7 @@ def test_files_uv_linked_for_an_install_it_did_not_finish_are_its_leftovers(
     assert "an install or an uninstall it did not finish" in found["message"]
     assert not checked.of("orphan-file")
 
-    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
-    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
-    assert_healthy(venv)
-    assert_in_sync(tools, project)
-    assert_same_state(installed_state(venv), expected)
+    fix_like_fresh_sync(tools, project, venv, expected)
 
 
 def test_files_uv_copied_for_an_install_it_did_not_finish_are_its_leftovers(
@@ -543,11 +536,7 @@ def test_files_uv_copied_for_an_install_it_did_not_finish_are_its_leftovers(
     # pytestlike/ holds only uv's temporary folder: an empty package folder.
     assert rel(venv, site / "_pytestlike") not in {f["path"] for f in checked.of("orphan-file")}
 
-    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
-    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
-    assert_healthy(venv)
-    assert_in_sync(tools, project)
-    assert_same_state(installed_state(venv), expected)
+    fix_like_fresh_sync(tools, project, venv, expected)
 
 
 def test_a_copy_uv_was_still_renaming_into_place_goes_with_the_files_it_copied(
@@ -581,11 +570,7 @@ def test_a_copy_uv_was_still_renaming_into_place_goes_with_the_files_it_copied(
     assert "copies of the files of an unpacked wheel in uv's cache" in found["message"]
     assert not checked.of("orphan-file")
 
-    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
-    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
-    assert_healthy(venv)
-    assert_in_sync(tools, project)
-    assert_same_state(installed_state(venv), expected)
+    fix_like_fresh_sync(tools, project, venv, expected)
 
 
 def test_a_copy_a_person_changed_is_not_uvs_leftover(tools: Tools, tmp_path: Path) -> None:

@@ -17,9 +17,7 @@ import pytest
 from tests.support.fixing import venv_doctor
 from tests.support.tools import Tools, site_packages
 from tests.test_fix import (
-    assert_healthy,
-    assert_in_sync,
-    assert_same_state,
+    fix_like_fresh_sync,
     fresh_sync_state,
     installed_state,
     run_fix,
@@ -64,13 +62,9 @@ def test_fix_puts_back_the_missing_and_modified_files_and_leaves_the_rest(
         "lib/python3.11/site-packages/polarslike/io/csv.py",
     ]
 
-    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
-    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    fixed = fix_like_fresh_sync(tools, project, venv, expected)
     assert "restore lib/python3.11/site-packages/polarslike/frame.py and 1 more of" in fixed.stdout
     assert "putting back 2 files of polarslike 1.2.0" in fixed.stderr
-    assert_healthy(venv)
-    assert_in_sync(tools, project)
-    assert_same_state(installed_state(venv), expected)
     after = _inodes(sp)
     moved = sorted(path for path in before if after.get(path) != before[path])
     assert moved == ["polarslike/io/csv.py"]  # the one file replaced; the rest is untouched
@@ -106,9 +100,5 @@ def test_fix_installs_whole_when_the_wheel_disagrees_with_the_installed_record(
     [action] = plan.report["plan"]["actions"]
     assert action["restore"], json.dumps(action)
 
-    fixed = run_fix(tools, venv, "--from", str(project / "uv.lock"))
-    assert fixed.exit_code == 0, fixed.stdout + fixed.stderr
+    fixed = fix_like_fresh_sync(tools, project, venv, expected)
     assert "(another build of that version): reinstalling it whole" in fixed.stderr
-    assert_healthy(venv)
-    assert_in_sync(tools, project)
-    assert_same_state(installed_state(venv), expected)
